@@ -1,0 +1,100 @@
+"""The `Assessment`: every stage's result in one frozen object, which every report renders."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Any
+
+from dladvisor import __version__
+from dladvisor._frozen import Frozen
+from dladvisor.benchmark import BenchmarkResult
+from dladvisor.config import AssessConfig
+from dladvisor.cost import CostReport
+from dladvisor.explain import ExplanationReport
+from dladvisor.load import Dataset
+from dladvisor.profile import DatasetProfile
+from dladvisor.recommend import Recommendation
+
+SCHEMA_VERSION = "1.0"
+# JSON keys whose values are measured timings or memory: they differ between runs of the same seed.
+VOLATILE_KEYS = frozenset({"timing", "cost", "created_at", "wall_seconds", "seconds"})
+LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy")
+
+
+class DatasetInfo(Frozen):
+    source: str
+    fingerprint: str
+    rows: int
+    target: str
+    task: str
+    task_rule: str
+    classes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetInfo:
+        return cls(
+            source=dataset.source, fingerprint=dataset.fingerprint, rows=dataset.n_rows,
+            target=dataset.target_name, task=dataset.task, task_rule=dataset.task_rule, classes=dataset.classes,
+        )
+
+
+class RunInfo(Frozen):
+    schema_version: str
+    created_at: str
+    seed: int
+    wall_seconds: float
+    libraries: dict[str, str]
+    hardware: dict[str, Any]
+
+    @classmethod
+    def now(cls, *, seed: int, wall_seconds: float) -> RunInfo:
+        return cls(
+            schema_version=SCHEMA_VERSION,
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            seed=seed,
+            wall_seconds=round(wall_seconds, 2),
+            libraries=library_versions(),
+            hardware=hardware_facts(),
+        )
+
+
+class Assessment(Frozen):
+    run: RunInfo
+    config: AssessConfig
+    dataset: DatasetInfo
+    profile: DatasetProfile
+    benchmark: BenchmarkResult
+    cost: CostReport
+    explanation: ExplanationReport
+    recommendation: Recommendation
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = __version__ if name == "dladvisor" else metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def hardware_facts() -> dict[str, Any]:
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        memory_gb = None
+    return {
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "memory_gb": memory_gb,
+        "accelerator": "none used",
+    }

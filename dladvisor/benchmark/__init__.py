@@ -1,0 +1,33 @@
+"""Benchmark stage: every candidate model, cross-validated on the same folds.
+
+Candidates live in a registry, one file per family (`classical.py`; deep families join later). To add one:
+
+1. Write a factory in the family's file that takes a `BuildContext` and returns an unfitted scikit-learn-style
+   estimator (with `predict_proba` for classification). Import heavy libraries inside the factory.
+2. Decorate it with `@register_candidate("name", label=..., family=..., complexity=..., description=...)`;
+   `complexity` ranks simplicity, which breaks ties in the recommendation.
+3. Run `pytest tests/test_benchmark.py`: the tests loop over every registered candidate.
+
+Files starting with `_` are machinery: the registry, preprocessing, folds, metrics and the runner.
+"""
+
+from dladvisor.benchmark import classical  # noqa: F401  (registers the classical candidates)
+from dladvisor.benchmark._folds import SplitInfo, make_folds
+from dladvisor.benchmark._metrics import METRIC_LABELS, MetricSummary
+from dladvisor.benchmark._registry import get_candidate, list_candidates, register_candidate
+from dladvisor.benchmark._runner import BenchmarkResult, CandidateResult, Timing, predict, run_benchmark
+
+__all__ = [
+    "METRIC_LABELS",
+    "BenchmarkResult",
+    "CandidateResult",
+    "MetricSummary",
+    "SplitInfo",
+    "Timing",
+    "get_candidate",
+    "list_candidates",
+    "make_folds",
+    "register_candidate",
+    "predict",
+    "run_benchmark",
+]

@@ -1,0 +1,95 @@
+"""Fold metrics and their summaries (mean with a 95% confidence interval over folds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from dladvisor._frozen import Frozen
+
+CLASSIFICATION_METRICS = ("roc_auc", "accuracy", "balanced_accuracy", "f1_macro", "log_loss")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+# Where a metric cannot go, a confidence interval should not go either.
+BOUNDS = {
+    "roc_auc": (0.0, 1.0), "accuracy": (0.0, 1.0), "balanced_accuracy": (0.0, 1.0), "f1_macro": (0.0, 1.0),
+    "log_loss": (0.0, math.inf), "rmse": (0.0, math.inf), "mae": (0.0, math.inf), "r2": (-math.inf, 1.0),
+}
+METRIC_LABELS = {
+    "roc_auc": "ROC-AUC",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "f1_macro": "Macro-F1",
+    "log_loss": "Log loss",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+}
+
+
+def metrics_for(task: str) -> tuple[str, ...]:
+    return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
+
+def default_primary_metric(task: str) -> str:
+    return "rmse" if task == "regression" else "roc_auc"
+
+
+class MetricSummary(Frozen):
+    """A metric over folds: mean and a Student-t 95% interval of the fold scores."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    std: float
+    per_fold: tuple[float, ...]
+
+
+def summarize(per_fold: list[float], metric: str | None = None) -> MetricSummary:
+    scores = np.array([s for s in per_fold if not math.isnan(s)], dtype=float)
+    if len(scores) == 0:
+        nan = float("nan")
+        return MetricSummary(mean=nan, ci_low=nan, ci_high=nan, std=nan, per_fold=tuple(per_fold))
+    mean = float(scores.mean())
+    std = float(scores.std(ddof=1)) if len(scores) > 1 else 0.0
+    half = float(stats.t.ppf(0.975, len(scores) - 1) * std / math.sqrt(len(scores))) if len(scores) > 1 else 0.0
+    low, high = BOUNDS.get(metric, (-math.inf, math.inf))
+    return MetricSummary(
+        mean=round(mean, 6), ci_low=round(max(mean - half, low), 6), ci_high=round(min(mean + half, high), 6),
+        std=round(std, 6), per_fold=tuple(round(s, 6) for s in per_fold),
+    )
+
+
+def score_fold(task: str, y_true: np.ndarray, prediction: np.ndarray, n_classes: int) -> dict[str, float]:
+    """All metrics of one fold. `prediction` is class probabilities (n, k) or regression values (n,)."""
+    from sklearn import metrics
+
+    if task == "regression":
+        return {
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, prediction))),
+            "mae": float(metrics.mean_absolute_error(y_true, prediction)),
+            "r2": float(metrics.r2_score(y_true, prediction)),
+        }
+    labels = np.arange(n_classes)
+    predicted = prediction.argmax(axis=1)
+    probabilities = np.clip(prediction, 1e-15, 1.0)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    present = np.unique(y_true)
+    if len(present) < 2:
+        roc_auc = float("nan")  # time-ordered folds can hold a single class
+    elif n_classes == 2:
+        roc_auc = float(metrics.roc_auc_score(y_true, probabilities[:, 1]))
+    else:
+        roc_auc = float(metrics.roc_auc_score(
+            y_true, probabilities[:, present] / probabilities[:, present].sum(axis=1, keepdims=True),
+            multi_class="ovr", labels=present,
+        ))
+    return {
+        "roc_auc": roc_auc,
+        "accuracy": float(metrics.accuracy_score(y_true, predicted)),
+        "balanced_accuracy": float(metrics.balanced_accuracy_score(y_true, predicted)),
+        "f1_macro": float(metrics.f1_score(y_true, predicted, average="macro", labels=present, zero_division=0)),
+        "log_loss": float(metrics.log_loss(y_true, probabilities, labels=labels)),
+    }

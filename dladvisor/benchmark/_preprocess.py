@@ -1,0 +1,68 @@
+"""Preprocessing that lives inside each candidate's pipeline, so it is fitted within folds only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dladvisor.benchmark._registry import FeatureSpec
+
+# One-hot columns per categorical feature beyond which rare levels are pooled into "infrequent".
+MAX_ONE_HOT_LEVELS = 30
+
+
+def datetime_parts(frame: pd.DataFrame) -> np.ndarray:
+    """Dates as numbers a model can split on: days since epoch, month and weekday (missing stays NaN)."""
+    parts = []
+    for name in frame.columns:
+        when = pd.to_datetime(frame[name], errors="coerce", format="mixed")
+        days = (when - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400
+        parts += [days.to_numpy(dtype=float), when.dt.month.to_numpy(dtype=float)]
+        parts.append(when.dt.weekday.to_numpy(dtype=float))
+    return np.column_stack(parts) if parts else np.empty((len(frame), 0))
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as strings with missing kept as NaN, so mixed types (1, 'a', True) encode consistently."""
+    return frame.astype("object").where(frame.notna(), np.nan).astype(str).where(frame.notna(), np.nan)
+
+
+def tabular_preprocessor(features: FeatureSpec, *, scale: bool, categorical: str = "onehot"):
+    """A ColumnTransformer for numeric, categorical and datetime columns.
+
+    Args:
+        scale: standardise numeric inputs (for linear models and neighbours, not for trees).
+        categorical: "onehot", or "ordinal" for tree models with native categorical splits; ordinal output puts
+            the categorical columns last, in `features.categorical` order.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    numeric_steps = [SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)]
+    if scale:
+        numeric_steps.append(StandardScaler())
+    if categorical == "onehot":
+        categorical_pipe = make_pipeline(
+            FunctionTransformer(_as_text),
+            SimpleImputer(strategy="constant", fill_value="(missing)"),
+            OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_LEVELS, sparse_output=False),
+        )
+    else:
+        categorical_pipe = make_pipeline(
+            FunctionTransformer(_as_text),
+            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
+        )
+    datetime_steps = [FunctionTransformer(datetime_parts), SimpleImputer(strategy="median", keep_empty_features=True)]
+    if scale:
+        datetime_steps.append(StandardScaler())
+
+    transformers = []
+    if features.numeric:
+        transformers.append(("numeric", make_pipeline(*numeric_steps), list(features.numeric)))
+    if features.datetime:
+        transformers.append(("datetime", make_pipeline(*datetime_steps), list(features.datetime)))
+    if features.categorical:
+        transformers.append(("categorical", categorical_pipe, list(features.categorical)))
+    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)

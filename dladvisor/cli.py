@@ -1,0 +1,144 @@
+"""The `dladvisor` command line: parse, build a config, call the library, render."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dladvisor.errors import UserError
+
+app = typer.Typer(
+    help="Is deep learning worth it for this dataset, at these stakes, at this cost? A measured answer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+TargetOpt = Annotated[
+    str | None, typer.Option("--target", "-t", help="Column to predict. Default: target, label, class, y, outcome…")
+]
+TaskOpt = Annotated[str, typer.Option(help="auto | binary | multiclass | regression. Default: inferred from the target.")]
+EncodingOpt = Annotated[str | None, typer.Option(help="Text encoding of a CSV when auto-detection fails, e.g. latin-1.")]
+GroupOpt = Annotated[
+    str | None, typer.Option("--group-col", help="Keep rows that share this value (e.g. a patient id) in one fold.")
+]
+TimeOpt = Annotated[
+    str | None, typer.Option("--time-col", help="Order folds by this date column: train on the past, test on the future.")
+]
+
+
+def _user_errors(command):
+    """Turn a UserError into one red line and exit code 2; bugs keep their traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except UserError as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+@app.command()
+@_user_errors
+def assess(
+    data: Annotated[Path, typer.Argument(help="CSV/TSV, Parquet or JSON Lines file, one row per example.")],
+    target: TargetOpt = None,
+    task: TaskOpt = "auto",
+    folds: Annotated[int, typer.Option(help="Number of cross-validation folds, the same for every model.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same scores.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Report folder. Default: reports/<data file name>.")] = None,
+    time_budget: Annotated[
+        str, typer.Option(help="Wall-clock budget for the benchmark, e.g. 90s, 10m, 1h; slow models are skipped.")
+    ] = "10m",
+    metric: Annotated[
+        str | None, typer.Option(help="Primary metric: roc_auc, balanced_accuracy, f1_macro, log_loss, rmse, mae, r2.")
+    ] = None,
+    candidate: Annotated[
+        list[str] | None, typer.Option("--candidate", "-c", help="Run only these candidates (repeatable).")
+    ] = None,
+    group_col: GroupOpt = None,
+    time_col: TimeOpt = None,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Profile DATA, benchmark models on the same folds, and write a report with a recommendation.
+
+    Example: dladvisor assess credit.csv --target Status --out reports/credit
+    """
+    from dladvisor.config import AssessConfig, default_out_dir, parse_duration
+
+    config = AssessConfig(
+        data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
+        time_budget_seconds=parse_duration(time_budget), metric=metric, candidates=tuple(candidate or ()),
+        group_col=group_col, time_col=time_col, encoding=encoding,
+    )
+    _run_assessment(config)
+
+
+@app.command()
+@_user_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/demo"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Run a full assessment on a small real dataset that ships with the package (no download needed)."""
+    from dladvisor.config import AssessConfig
+    from dladvisor.datasets import load_demo
+
+    dataset = load_demo("tabular")
+    console.print(f"[bold]Demo dataset:[/] {dataset.source}")
+    config = AssessConfig(data=dataset.name, target=dataset.target, seed=seed, out=out)
+    _run_assessment(config, frame=dataset.frame)
+
+
+@app.command()
+@_user_errors
+def profile(
+    data: Annotated[Path, typer.Argument(help="CSV/TSV, Parquet or JSON Lines file.")],
+    target: TargetOpt = None,
+    task: TaskOpt = "auto",
+    encoding: EncodingOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the profile as JSON on stdout.")] = False,
+) -> None:
+    """Profile DATA only: column kinds, missingness, balance, duplicates, leakage suspects. Trains nothing."""
+    from dladvisor.config import AssessConfig
+    from dladvisor.pipeline import load_and_profile
+    from dladvisor.render import profile_table
+
+    config = AssessConfig(data=str(data), target=target, task=task, encoding=encoding)
+    with _stage_progress() as progress:
+        _, result = load_and_profile(config, progress=progress)
+    if json_out:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        profile_table(console, result)
+
+
+def _run_assessment(config, frame=None) -> None:
+    from dladvisor.pipeline import assess as run_pipeline
+    from dladvisor.render import summary
+    from dladvisor.report import check_out_dir, write_report
+
+    check_out_dir(config.out)
+    with _stage_progress() as progress:
+        assessment = run_pipeline(config, frame=frame, progress=progress)
+    out_dir = write_report(assessment, config.out)
+    summary(console, assessment, out_dir)
+
+
+def _stage_progress():
+    from dladvisor.render import StageProgress
+
+    return StageProgress(console)
+
+
+def main() -> None:
+    app()

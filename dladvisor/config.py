@@ -1,0 +1,47 @@
+"""Options of one assessment, parsed once at the edge (CLI or API)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field
+
+from dladvisor._frozen import Frozen
+from dladvisor.errors import UserError
+
+DEFAULT_TIME_BUDGET = "10m"
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
+
+
+class AssessConfig(Frozen):
+    data: str
+    target: str | None = None
+    task: str = "auto"
+    folds: int = Field(default=5)
+    seed: int = 0
+    out: Path | None = None
+    time_budget_seconds: float = 600.0
+    metric: str | None = None
+    candidates: tuple[str, ...] = ()
+    group_col: str | None = None
+    time_col: str | None = None
+    encoding: str | None = None
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '10m', '1h30m' or plain seconds ('45') to seconds."""
+    match = _DURATION.match(text or "")
+    if not text or not text.strip() or match is None or not any(match.groups()):
+        raise UserError(f"Cannot read duration '{text}'; write it like 90s, 10m or 1h30m.")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total <= 0:
+        raise UserError(f"Duration '{text}' must be longer than zero.")
+    return total
+
+
+def default_out_dir(data: str) -> Path:
+    """reports/<data file stem>, e.g. reports/credit for credit.csv."""
+    stem = Path(data).name.split(".")[0] or "assessment"
+    return Path("reports") / re.sub(r"[^A-Za-z0-9_-]+", "-", stem)

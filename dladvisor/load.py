@@ -1,0 +1,326 @@
+"""Load stage: read a table, pick the target, infer the task, and validate once at the edge.
+
+Everything downstream can trust a `Dataset`: the target has no missing values, holds at least two values, and
+classification targets are encoded as integer codes `0..k-1` with their original names kept in `classes`.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dladvisor.errors import UserError
+
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = ("auto", "binary", "multiclass", "regression")
+CONVENTIONAL_TARGETS = ("target", "label", "labels", "class", "y", "outcome", "response")
+SUPPORTED_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+# An integer target with at most this many distinct values is read as class labels, not a quantity.
+MAX_CLASSES_FOR_INTEGER_TARGET = 20
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated table: features, an encoded target and what we inferred about it."""
+
+    features: pd.DataFrame
+    y: np.ndarray
+    target_name: str
+    task: Task
+    task_rule: str
+    classes: tuple[str, ...]
+    source: str
+    fingerprint: str
+    rows_dropped_missing_target: int = 0
+    base_dir: Path | None = None
+    group_column: str | None = None
+    time_column: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.features)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
+
+
+def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read CSV/TSV, Parquet or JSON Lines into a DataFrame, with errors that say how to fix the file."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"File not found: {path}. Check the path (it is relative to {Path.cwd()}).")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; pass a data file (.csv, .parquet or .jsonl).")
+    kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise UserError(
+            f"Unsupported file type '{path.suffix or '(none)'}' for {path.name}; "
+            f"save the data as one of {supported}."
+        )
+    if path.stat().st_size == 0:
+        raise UserError(f"{path.name} is empty (0 bytes); export the data again with a header and rows.")
+    if kind == "csv":
+        frame = _read_csv(path, encoding)
+    elif kind == "parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise UserError(f"{path.name} is not a readable Parquet file ({exc}); re-export it.") from exc
+    else:
+        try:
+            frame = pd.read_json(path, lines=True, encoding=encoding or "utf-8")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UserError(
+                f"{path.name} is not valid JSON Lines (one JSON object per line): {exc}."
+            ) from exc
+    frame.columns = [str(column).strip() for column in frame.columns]
+    if frame.columns.duplicated().any():
+        duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise UserError(f"{path.name} has duplicate column names {duplicated}; rename them so each is unique.")
+    if len(frame) == 0:
+        raise UserError(f"{path.name} has a header but no data rows; export the rows too.")
+    return frame
+
+
+def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    raw = path.read_bytes()
+    text = _decode(raw, path.name, encoding)
+    if not text.strip():
+        raise UserError(f"{path.name} holds only whitespace; export the data again with a header and rows.")
+    if path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","  # a single column, or too irregular to sniff: the common default
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False)
+    except pd.errors.EmptyDataError as exc:
+        raise UserError(f"{path.name} has no columns; export the data again with a header row.") from exc
+    except pd.errors.ParserError as exc:
+        raise UserError(
+            f"{path.name} is not a well-formed table ({str(exc).strip()}); "
+            "check for unquoted delimiters inside values."
+        ) from exc
+
+
+def _decode(raw: bytes, name: str, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise UserError(f"{name} cannot be read as {encoding} ({exc}); try --encoding utf-8.") from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    for candidate in ("utf-8", "cp1252"):
+        try:
+            text = raw.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text
+    raise UserError(
+        f"{name} is not text in UTF-8, UTF-16 (with BOM) or Windows-1252; "
+        "re-save it as UTF-8 or pass --encoding NAME."
+    )
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:65536]
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    return "\x00" not in sample and control <= len(sample) * 0.01
+
+
+def load_dataset(
+    source: Path | str | pd.DataFrame,
+    *,
+    target: str | None = None,
+    task: str = "auto",
+    source_name: str | None = None,
+    encoding: str | None = None,
+    group_column: str | None = None,
+    time_column: str | None = None,
+) -> Dataset:
+    """Read and validate a dataset.
+
+    Args:
+        source: a file path, or an in-memory DataFrame (used by the bundled demos).
+        target: the target column; inferred from a conventional name when omitted.
+        task: "auto" infers binary / multiclass / regression from the target values.
+        source_name: how to name the data in the report (defaults to the file path).
+        encoding: text encoding of a CSV when sniffing is not enough.
+        group_column: rows sharing a value stay in the same fold (e.g. patient id); excluded from features.
+        time_column: folds are time-ordered by this column (train on the past, test on the future).
+    """
+    if task not in TASKS:
+        raise UserError(f"Unknown task '{task}'; use one of {', '.join(TASKS)}.")
+    if isinstance(source, pd.DataFrame):
+        frame, base_dir = source.copy(), None
+        name = source_name or "in-memory table"
+    else:
+        path = Path(source)
+        frame, base_dir = read_table(path, encoding=encoding), path.resolve().parent
+        name = source_name or str(source)
+
+    target_name = _resolve_target(frame, target)
+    for option, column in (("--group-col", group_column), ("--time-col", time_column)):
+        if column is not None and column not in frame.columns:
+            raise UserError(f"{option} '{column}' is not a column; {_columns_hint(frame, column)}")
+        if column is not None and column == target_name:
+            raise UserError(f"{option} '{column}' is the target; pick another column.")
+
+    raw_target = frame[target_name]
+    missing = raw_target.isna()
+    if missing.all():
+        raise UserError(
+            f"Target '{target_name}' is empty in all {len(frame)} rows; choose the column that holds the labels."
+        )
+    frame = frame.loc[~missing].reset_index(drop=True)
+    raw_target = raw_target.loc[~missing].reset_index(drop=True)
+    features = frame.drop(columns=[target_name])
+    if features.shape[1] == 0:
+        raise UserError(f"The table holds only the target '{target_name}'; add feature columns to learn from.")
+
+    resolved_task, rule = _infer_task(raw_target, target_name, task)
+    if resolved_task == "regression":
+        y = pd.to_numeric(raw_target).to_numpy(dtype=float)
+        classes: tuple[str, ...] = ()
+    else:
+        categorical = pd.Categorical(raw_target)
+        y = categorical.codes.astype(np.int64)
+        classes = tuple(str(c) for c in categorical.categories)
+
+    if time_column is not None:
+        order = _time_order(features[time_column], time_column)
+        features = features.iloc[order].reset_index(drop=True)
+        y = y[order]
+    if group_column is not None and features[group_column].isna().any():
+        raise UserError(f"--group-col '{group_column}' has missing values; fill them so every row has a group.")
+
+    notes = ()
+    if missing.any():
+        notes = (f"{int(missing.sum())} rows with no target value were set aside.",)
+    return Dataset(
+        features=features,
+        y=y,
+        target_name=target_name,
+        task=resolved_task,
+        task_rule=rule,
+        classes=classes,
+        source=name,
+        fingerprint=fingerprint(frame),
+        rows_dropped_missing_target=int(missing.sum()),
+        base_dir=base_dir,
+        group_column=group_column,
+        time_column=time_column,
+        notes=notes,
+    )
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A content hash of the table as loaded (values, dtypes and column names)."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+def _resolve_target(frame: pd.DataFrame, target: str | None) -> str:
+    if target is not None:
+        if target in frame.columns:
+            return target
+        by_lower = {str(c).lower(): c for c in frame.columns}
+        if target.lower() in by_lower:
+            return by_lower[target.lower()]
+        raise UserError(f"Target column '{target}' not found; {_columns_hint(frame, target)}")
+    by_lower = {str(c).lower(): c for c in frame.columns}
+    for name in CONVENTIONAL_TARGETS:
+        if name in by_lower:
+            return by_lower[name]
+    raise UserError(
+        "No --target given and no column is named "
+        f"{'/'.join(CONVENTIONAL_TARGETS)}; pass --target COL (columns: {_column_list(frame)})."
+    )
+
+
+def _columns_hint(frame: pd.DataFrame, wanted: str) -> str:
+    close = difflib.get_close_matches(wanted, [str(c) for c in frame.columns], n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}Columns are: {_column_list(frame)}."
+
+
+def _column_list(frame: pd.DataFrame, limit: int = 12) -> str:
+    names = [str(c) for c in frame.columns]
+    shown = ", ".join(names[:limit])
+    return shown + (f" … ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _infer_task(target: pd.Series, name: str, requested: str) -> tuple[Task, str]:
+    n_unique = int(target.nunique())
+    if n_unique < 2:
+        value = target.iloc[0]
+        raise UserError(
+            f"Target '{name}' has the single value {value!r} in all {len(target)} rows; there is nothing to "
+            "predict. Check the target column or the filter that produced this file."
+        )
+    numeric = pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target)
+    integer_valued = numeric and bool(np.all(np.mod(target.to_numpy(dtype=float), 1) == 0))
+
+    if requested == "regression":
+        if not numeric:
+            raise UserError(f"--task regression needs a numeric target, but '{name}' holds text labels.")
+        return "regression", f"--task regression was given ({n_unique} distinct values)."
+    if requested in ("binary", "multiclass"):
+        if requested == "binary" and n_unique != 2:
+            raise UserError(
+                f"--task binary needs two classes, but '{name}' has {n_unique}; use --task multiclass."
+            )
+        return requested, f"--task {requested} was given ({n_unique} classes)."  # type: ignore[return-value]
+
+    if not numeric:
+        kind: Task = "binary" if n_unique == 2 else "multiclass"
+        return kind, f"'{name}' holds labels (not numbers) with {n_unique} distinct values, so {kind}."
+    if n_unique == 2:
+        return "binary", f"'{name}' is numeric with exactly 2 distinct values, so binary."
+    if integer_valued and n_unique <= MAX_CLASSES_FOR_INTEGER_TARGET:
+        return "multiclass", (
+            f"'{name}' holds whole numbers with {n_unique} ≤ {MAX_CLASSES_FOR_INTEGER_TARGET} distinct values, "
+            "so multiclass (pass --task regression if they are quantities)."
+        )
+    return "regression", f"'{name}' is numeric with {n_unique} distinct values, so regression."
+
+
+def _time_order(column: pd.Series, name: str) -> np.ndarray:
+    parsed = column if pd.api.types.is_datetime64_any_dtype(column) else None
+    if parsed is None and pd.api.types.is_numeric_dtype(column):
+        parsed = column
+    if parsed is None:
+        parsed = pd.to_datetime(column, errors="coerce", format="mixed")
+        if parsed.isna().mean() > 0.05:
+            raise UserError(
+                f"--time-col '{name}' does not parse as dates in {parsed.isna().mean():.0%} of rows; "
+                "use ISO dates (YYYY-MM-DD) or pick another column."
+            )
+    return np.argsort(parsed.to_numpy(), kind="stable")

@@ -1,0 +1,82 @@
+"""The orchestrator: chain the stages, and nothing else."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pandas as pd
+
+from dladvisor.assessment import Assessment, DatasetInfo, RunInfo
+from dladvisor.benchmark import list_candidates, run_benchmark
+from dladvisor.config import AssessConfig
+from dladvisor.cost import measure_costs
+from dladvisor.explain import explain_models
+from dladvisor.load import Dataset, load_dataset
+from dladvisor.profile import DatasetProfile, profile_dataset
+from dladvisor.recommend import recommend
+
+# progress(stage, done, total): called as each stage advances, so a front end can draw progress bars.
+Progress = Callable[[str, int, int], None]
+STAGES = ("load", "profile", "benchmark", "cost", "explain", "recommend")
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def load_and_profile(
+    config: AssessConfig, *, frame: pd.DataFrame | None = None, progress: Progress = _silent
+) -> tuple[Dataset, DatasetProfile]:
+    progress("load", 0, 1)
+    dataset = load_dataset(
+        frame if frame is not None else config.data,
+        target=config.target, task=config.task, source_name=config.data, encoding=config.encoding,
+        group_column=config.group_col, time_column=config.time_col,
+    )
+    progress("load", 1, 1)
+    progress("profile", 0, 1)
+    profile = profile_dataset(dataset, seed=config.seed)
+    progress("profile", 1, 1)
+    return dataset, profile
+
+
+def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress: Progress = _silent) -> Assessment:
+    """Run every stage on `config.data` (or on `frame`, named `config.data`, for in-memory tables)."""
+    started = time.perf_counter()
+    dataset, profile = load_and_profile(config, frame=frame, progress=progress)
+
+    n_candidates = len(config.candidates) or len(list_candidates(dataset.task))
+    total = n_candidates * config.folds
+    done = 0
+
+    def fold_done(_: str) -> None:
+        nonlocal done
+        done += 1
+        progress("benchmark", done, total)
+
+    progress("benchmark", 0, total)
+    benchmark = run_benchmark(
+        dataset, profile, n_folds=config.folds, seed=config.seed, time_budget_seconds=config.time_budget_seconds,
+        candidates=list(config.candidates) or None, primary_metric=config.metric, on_fold_done=fold_done,
+    )
+    progress("benchmark", total, total)
+    progress("cost", 0, 1)
+    cost = measure_costs(benchmark)
+    progress("cost", 1, 1)
+    progress("explain", 0, 1)
+    explanation = explain_models(dataset, benchmark, seed=config.seed)
+    progress("explain", 1, 1)
+    progress("recommend", 0, 1)
+    recommendation = recommend(profile, benchmark, cost)
+    progress("recommend", 1, 1)
+    return Assessment(
+        run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started),
+        config=config,
+        dataset=DatasetInfo.of(dataset),
+        profile=profile,
+        benchmark=benchmark,
+        cost=cost,
+        explanation=explanation,
+        recommendation=recommendation,
+    )

@@ -1,0 +1,409 @@
+"""Profile stage: what kind of data is this, and what in it needs a human's attention?
+
+`profile_dataset` reads a `Dataset` and returns a frozen `DatasetProfile`: one `ColumnProfile` per feature, the
+dataset-level facts (size, duplicates, class balance, time columns, leakage suspects, data sufficiency for deep
+learning) and a list of `Alert`s, each with a severity and one sentence on what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from dladvisor._frozen import Frozen
+from dladvisor.load import Dataset
+
+ColumnKind = Literal[
+    "numeric", "categorical", "boolean", "datetime", "text", "image_path", "id_like", "constant"
+]
+Severity = Literal["info", "warning", "critical"]
+
+# Kinds the tabular candidates learn from; the rest are set aside (or left to modality-specific candidates).
+TABULAR_KINDS = ("numeric", "boolean", "categorical", "datetime")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
+ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|idx|index)$|[a-z]Id$|^id", re.IGNORECASE)
+DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?\s*$")
+# A single column whose cross-validated score alone reaches this is almost surely derived from the target.
+LEAKAGE_AUC = 0.99
+LEAKAGE_R2 = 0.98
+# An identifier should carry no signal; above this its order predicts the target.
+ID_SIGNAL_AUC = 0.65
+ID_SIGNAL_R2 = 0.10
+LEAKAGE_SAMPLE_ROWS = 20_000
+HIGH_MISSING_SHARE = 0.5
+IMBALANCE_WARNING_RATIO = 10.0
+# Rules of thumb for whether deep learning has enough data to be worth a try (cited in the report).
+TABULAR_DEEP_MIN_ROWS = 10_000
+PRETRAINED_MIN_ROWS_PER_CLASS = 100
+FROZEN_MIN_ROWS_PER_CLASS = 20
+
+
+class ColumnProfile(Frozen):
+    name: str
+    kind: ColumnKind
+    dtype: str
+    missing_share: float
+    cardinality: int
+    note: str = ""
+
+
+class Alert(Frozen):
+    code: str
+    severity: Severity
+    message: str
+    column: str | None = None
+
+
+class UnivariateScore(Frozen):
+    """How well one column alone predicts the target, cross-validated (3 folds)."""
+
+    column: str
+    metric: Literal["roc_auc", "r2"]
+    score: float
+
+
+class DataSufficiency(Frozen):
+    verdict: Literal["insufficient", "limited", "adequate"]
+    reason: str
+
+
+class DatasetProfile(Frozen):
+    rows: int
+    feature_columns: int
+    target: str
+    task: str
+    task_rule: str
+    columns: tuple[ColumnProfile, ...]
+    duplicate_rows: int
+    conflicting_duplicate_rows: int
+    class_counts: dict[str, int] | None = None
+    imbalance_ratio: float | None = None
+    min_rows_per_class: int | None = None
+    target_summary: dict[str, float] | None = None
+    target_histogram: tuple[tuple[float, ...], tuple[int, ...]] | None = None
+    datetime_columns: tuple[str, ...] = ()
+    leakage_suspects: tuple[UnivariateScore, ...] = ()
+    strongest_single_columns: tuple[UnivariateScore, ...] = ()
+    data_sufficiency: DataSufficiency
+    alerts: tuple[Alert, ...] = ()
+
+    def columns_of(self, *kinds: str) -> list[str]:
+        return [c.name for c in self.columns if c.kind in kinds]
+
+    @property
+    def tabular_columns(self) -> list[str]:
+        return self.columns_of(*TABULAR_KINDS)
+
+
+def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
+    """Profile the features and target of a loaded dataset."""
+    frame = dataset.features
+    columns = tuple(
+        profile_column(frame[name], n_rows=len(frame))
+        for name in frame.columns
+        if name != dataset.group_column
+    )
+    alerts: list[Alert] = [Alert(code="target_missing", severity="warning", message=note) for note in dataset.notes]
+    alerts += _column_alerts(columns)
+
+    with_target = frame.assign(__target__=dataset.y)
+    duplicate_rows = int(with_target.duplicated().sum())
+    feature_dupes = frame[frame.duplicated(keep=False)]
+    conflicting = 0
+    if len(feature_dupes):
+        targets = pd.Series(dataset.y[feature_dupes.index], index=feature_dupes.index)
+        keys = pd.util.hash_pandas_object(feature_dupes, index=False)
+        per_key = targets.groupby(keys.to_numpy()).nunique()
+        conflicting = int(keys.isin(per_key[per_key > 1].index).sum())
+    if duplicate_rows:
+        alerts.append(Alert(
+            code="duplicate_rows", severity="warning",
+            message=f"{duplicate_rows} rows ({duplicate_rows / len(frame):.1%}) repeat another row exactly; "
+            "duplicates can sit on both sides of a fold and inflate scores, so remove them or group them.",
+        ))
+    if conflicting:
+        alerts.append(Alert(
+            code="conflicting_labels", severity="warning",
+            message=f"{conflicting} rows share identical features but disagree on '{dataset.target_name}'; "
+            "check the labelling, since no model can be right on all of them.",
+        ))
+
+    class_counts = imbalance = min_per_class = target_summary = target_histogram = None
+    if dataset.is_classification:
+        counts = np.bincount(dataset.y, minlength=len(dataset.classes))
+        class_counts = {name: int(n) for name, n in zip(dataset.classes, counts, strict=True)}
+        min_per_class = int(counts.min())
+        imbalance = float(counts.max() / max(counts.min(), 1))
+        if imbalance >= IMBALANCE_WARNING_RATIO:
+            rare = dataset.classes[int(counts.argmin())]
+            alerts.append(Alert(
+                code="class_imbalance", severity="warning",
+                message=f"Classes are imbalanced {imbalance:.0f}:1 (rarest '{rare}': {min_per_class} rows); "
+                "judge models by balanced accuracy or ROC-AUC, not accuracy.",
+            ))
+    else:
+        y = dataset.y
+        target_summary = {
+            "mean": float(y.mean()), "std": float(y.std()), "min": float(y.min()), "max": float(y.max())
+        }
+        counts, edges = np.histogram(y, bins=30)
+        target_histogram = (tuple(float(e) for e in edges), tuple(int(c) for c in counts))
+
+    datetime_columns = tuple(c.name for c in columns if c.kind == "datetime")
+    if datetime_columns and dataset.time_column is None:
+        alerts.append(Alert(
+            code="time_columns", severity="warning", column=datetime_columns[0],
+            message=f"Date column(s) {', '.join(datetime_columns)} found: if rows arrive over time, random folds "
+            f"let the model peek at the future; pass --time-col {datetime_columns[0]} for time-ordered folds.",
+        ))
+
+    scores, id_scores = _univariate_scores(dataset, columns, seed=seed)
+    leaks = tuple(s for s in scores if _is_leak(s))
+    for leak in leaks:
+        alerts.append(Alert(
+            code="leakage_suspect", severity="critical", column=leak.column,
+            message=f"'{leak.column}' alone predicts the target ({_metric_label(leak.metric)} {leak.score:.3f}); "
+            "check it is known at prediction time and is not derived from the target, else drop it.",
+        ))
+    for id_score in id_scores:
+        if (id_score.metric == "roc_auc" and id_score.score >= ID_SIGNAL_AUC) or (
+            id_score.metric == "r2" and id_score.score >= ID_SIGNAL_R2
+        ):
+            alerts.append(Alert(
+                code="id_with_signal", severity="warning", column=id_score.column,
+                message=f"Identifier '{id_score.column}' predicts the target ({_metric_label(id_score.metric)} "
+                f"{id_score.score:.2f}): rows were probably sorted or numbered by outcome; it is excluded from "
+                "the models, but check how the file was built.",
+            ))
+
+    sufficiency = _data_sufficiency(dataset, columns, min_per_class)
+    if sufficiency.verdict == "insufficient":
+        alerts.append(Alert(code="little_data", severity="warning", message=sufficiency.reason))
+
+    return DatasetProfile(
+        rows=dataset.n_rows,
+        feature_columns=len(columns),
+        target=dataset.target_name,
+        task=dataset.task,
+        task_rule=dataset.task_rule,
+        columns=columns,
+        duplicate_rows=duplicate_rows,
+        conflicting_duplicate_rows=conflicting,
+        class_counts=class_counts,
+        imbalance_ratio=imbalance,
+        min_rows_per_class=min_per_class,
+        target_summary=target_summary,
+        target_histogram=target_histogram,
+        datetime_columns=datetime_columns,
+        leakage_suspects=leaks,
+        strongest_single_columns=tuple(sorted(scores, key=lambda s: -s.score)[:5]),
+        data_sufficiency=sufficiency,
+        alerts=tuple(sorted(alerts, key=lambda a: ("critical", "warning", "info").index(a.severity))),
+    )
+
+
+def profile_column(column: pd.Series, *, n_rows: int) -> ColumnProfile:
+    """Infer one column's kind from its values (and, for identifiers, its name)."""
+    values = column.dropna()
+    cardinality = int(values.nunique())
+    kind, note = _infer_kind(column, values, cardinality)
+    return ColumnProfile(
+        name=str(column.name),
+        kind=kind,
+        dtype=str(column.dtype),
+        missing_share=float(column.isna().mean()) if n_rows else 0.0,
+        cardinality=cardinality,
+        note=note,
+    )
+
+
+def _infer_kind(column: pd.Series, values: pd.Series, cardinality: int) -> tuple[ColumnKind, str]:
+    n = len(values)
+    if cardinality <= 1:
+        return "constant", "all missing" if n == 0 else "a single value"
+    if pd.api.types.is_bool_dtype(column):
+        return "boolean", ""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "datetime", ""
+    unique_share = cardinality / n
+    if pd.api.types.is_numeric_dtype(column):
+        if cardinality == 2 and set(np.unique(values)) <= {0, 1}:
+            return "boolean", "0/1"
+        integer = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
+        if integer and unique_share == 1.0 and n > 20:
+            ordered = np.all(np.diff(values.to_numpy()) == 1)
+            if ordered or ID_NAME.search(str(column.name)):
+                return "id_like", "every value unique" + (", consecutive" if ordered else "")
+        return "numeric", ""
+
+    text = values.astype(str)
+    sample = text.sample(min(n, 500), random_state=0) if n > 500 else text
+    lowered = set(sample.str.strip().str.lower().unique())
+    if cardinality == 2 and lowered <= BOOLEAN_WORDS:
+        return "boolean", ""
+    if sample.str.lower().str.strip().str.endswith(IMAGE_SUFFIXES).mean() >= 0.9:
+        return "image_path", ""
+    if sample.str.match(DATE_LIKE).mean() >= 0.95:
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+        if parsed.notna().mean() >= 0.95:
+            return "datetime", "parsed from text"
+    words = sample.str.split().str.len()
+    if words.mean() >= 4 and unique_share >= 0.3:
+        return "text", f"{words.mean():.0f} words on average"
+    if unique_share >= 0.98 and n > 20:
+        return "id_like", "nearly every value unique"
+    return "categorical", ""
+
+
+def _column_alerts(columns: tuple[ColumnProfile, ...]) -> list[Alert]:
+    alerts = []
+    for col in columns:
+        if col.kind == "constant":
+            alerts.append(Alert(
+                code="constant_column", severity="info", column=col.name,
+                message=f"'{col.name}' is constant ({col.note}) and carries no information; it is ignored.",
+            ))
+        elif col.kind == "id_like":
+            alerts.append(Alert(
+                code="id_column", severity="info", column=col.name,
+                message=f"'{col.name}' looks like an identifier ({col.note}); it is excluded from the models.",
+            ))
+        elif col.kind in ("text", "image_path"):
+            what = "free text" if col.kind == "text" else "image paths"
+            alerts.append(Alert(
+                code=f"{col.kind}_column", severity="info", column=col.name,
+                message=f"'{col.name}' holds {what}; the tabular candidates do not read it, so its signal is "
+                "not in these scores.",
+            ))
+        if col.missing_share >= HIGH_MISSING_SHARE and col.kind != "constant":
+            alerts.append(Alert(
+                code="high_missing", severity="warning", column=col.name,
+                message=f"'{col.name}' is {col.missing_share:.0%} missing; it is imputed with a missing-flag, "
+                "but ask why it is missing, since the reason may itself leak the outcome.",
+            ))
+    return alerts
+
+
+def _univariate_scores(
+    dataset: Dataset, columns: tuple[ColumnProfile, ...], *, seed: int
+) -> tuple[list[UnivariateScore], list[UnivariateScore]]:
+    """Cross-validated score of each single column, for tabular columns and identifiers."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    y = dataset.y
+    rows = np.arange(len(y))
+    if len(rows) > LEAKAGE_SAMPLE_ROWS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, LEAKAGE_SAMPLE_ROWS, replace=False))
+    y = y[rows]
+    if dataset.is_classification:
+        if np.bincount(y).min() < 3:
+            return [], []
+        splitter = StratifiedKFold(3, shuffle=True, random_state=seed)
+    else:
+        splitter = KFold(3, shuffle=True, random_state=seed)
+    folds = list(splitter.split(rows, y))
+
+    scores, id_scores = [], []
+    for col in columns:
+        if col.kind not in (*TABULAR_KINDS, "id_like"):
+            continue
+        values = dataset.features[col.name].iloc[rows].reset_index(drop=True)
+        score = _single_column_score(values, y, col.kind, dataset.task, folds, len(dataset.classes))
+        metric = "r2" if dataset.task == "regression" else "roc_auc"
+        result = UnivariateScore(column=col.name, metric=metric, score=round(score, 4))
+        (id_scores if col.kind == "id_like" else scores).append(result)
+    return scores, id_scores
+
+
+def _single_column_score(
+    values: pd.Series, y: np.ndarray, kind: str, task: str, folds: list, n_classes: int
+) -> float:
+    from sklearn.metrics import r2_score, roc_auc_score
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    as_codes = kind == "categorical" or (kind == "id_like" and not pd.api.types.is_numeric_dtype(values))
+    if kind == "datetime":
+        x = pd.to_datetime(values, errors="coerce", format="mixed").astype("int64").astype(float).to_numpy()
+    elif as_codes or kind == "boolean" and not pd.api.types.is_numeric_dtype(values):
+        x = pd.Series(pd.Categorical(values.astype("string")).codes, dtype=float).replace(-1, np.nan).to_numpy()
+    else:
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    x = x.reshape(-1, 1)
+    # Identifiers get coarse leaves so a tree cannot memorise noise in a random ordering.
+    min_leaf = max(20, len(y) // 100) if kind == "id_like" else 5
+    predictions = np.zeros((len(y), n_classes)) if task != "regression" else np.zeros(len(y))
+    for train, test in folds:
+        if task == "regression":
+            model = DecisionTreeRegressor(max_depth=8, min_samples_leaf=min_leaf, random_state=0)
+            predictions[test] = model.fit(x[train], y[train]).predict(x[test])
+        elif as_codes:
+            predictions[test] = _category_rates(x[train, 0], y[train], x[test, 0], n_classes)
+        else:
+            model = DecisionTreeClassifier(max_depth=8, min_samples_leaf=min_leaf, random_state=0)
+            model.fit(x[train], y[train])
+            predictions[np.ix_(test, model.classes_)] = model.predict_proba(x[test])
+    if task == "regression":
+        return float(r2_score(y, predictions))
+    if n_classes == 2:
+        return float(roc_auc_score(y, predictions[:, 1]))
+    return float(roc_auc_score(y, predictions, multi_class="ovr", labels=np.arange(n_classes)))
+
+
+def _category_rates(train_codes: np.ndarray, y: np.ndarray, test_codes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Class frequencies per category, learnt on the training fold (Laplace-smoothed); unseen -> prior."""
+    train_codes = np.nan_to_num(train_codes, nan=-1).astype(int) + 1
+    test_codes = np.nan_to_num(test_codes, nan=-1).astype(int) + 1
+    size = max(train_codes.max(), test_codes.max()) + 1
+    counts = np.zeros((size, n_classes))
+    np.add.at(counts, (train_codes, y), 1)
+    prior = np.bincount(y, minlength=n_classes) / len(y)
+    rates = (counts + prior) / (counts.sum(axis=1, keepdims=True) + 1)
+    return rates[test_codes]
+
+
+def _is_leak(score: UnivariateScore) -> bool:
+    return score.score >= (LEAKAGE_AUC if score.metric == "roc_auc" else LEAKAGE_R2)
+
+
+def _metric_label(metric: str) -> str:
+    return {"roc_auc": "ROC-AUC", "r2": "R²"}[metric]
+
+
+def _data_sufficiency(
+    dataset: Dataset, columns: tuple[ColumnProfile, ...], min_per_class: int | None
+) -> DataSufficiency:
+    kinds = {c.kind for c in columns}
+    per_class = f"{min_per_class} rows in the rarest class" if min_per_class is not None else ""
+    if kinds & {"text", "image_path"}:
+        if min_per_class is None or min_per_class >= PRETRAINED_MIN_ROWS_PER_CLASS:
+            return DataSufficiency(
+                verdict="adequate",
+                reason=f"{dataset.n_rows:,} rows{', ' + per_class if per_class else ''}: enough to fine-tune a "
+                f"pretrained model (rule of thumb: ≥ {PRETRAINED_MIN_ROWS_PER_CLASS} per class).",
+            )
+        if min_per_class >= FROZEN_MIN_ROWS_PER_CLASS:
+            return DataSufficiency(
+                verdict="limited",
+                reason=f"{per_class}: frozen pretrained embeddings with a simple head are realistic; full "
+                f"fine-tuning usually wants ≥ {PRETRAINED_MIN_ROWS_PER_CLASS} per class.",
+            )
+        return DataSufficiency(
+            verdict="insufficient",
+            reason=f"Only {per_class}: too few for deep learning (rule of thumb: ≥ {FROZEN_MIN_ROWS_PER_CLASS} "
+            "per class even with pretrained embeddings); collect more labelled examples first.",
+        )
+    if dataset.n_rows >= TABULAR_DEEP_MIN_ROWS:
+        return DataSufficiency(
+            verdict="adequate",
+            reason=f"{dataset.n_rows:,} rows of tabular data: enough for a deep tabular model to be worth "
+            f"measuring (below ~{TABULAR_DEEP_MIN_ROWS:,} rows tree ensembles usually win).",
+        )
+    return DataSufficiency(
+        verdict="limited",
+        reason=f"{dataset.n_rows:,} rows of tabular data: below ~{TABULAR_DEEP_MIN_ROWS:,} rows gradient-boosted "
+        "trees usually match or beat deep models (Grinsztajn et al., NeurIPS 2022), so expect little lift.",
+    )

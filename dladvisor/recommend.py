@@ -1,0 +1,137 @@
+"""Recommend stage: turn measurements into one decision, with the numbers that justify it.
+
+The rule: among the candidates that beat the baseline, take the simplest whose mean score lies inside the 95%
+confidence interval of the best one. Data problems flagged as critical by the profile override the choice.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from dladvisor._frozen import Frozen
+from dladvisor.benchmark import METRIC_LABELS, BenchmarkResult, CandidateResult
+from dladvisor.cost import CostReport
+from dladvisor.profile import DatasetProfile
+
+Verdict = Literal["PASS", "WARN", "FAIL"]
+RULE = (
+    "Among candidates that beat the baseline, pick the simplest whose mean score lies inside the best candidate's "
+    "95% confidence interval; critical data alerts (such as leakage) block any recommendation."
+)
+
+
+class Recommendation(Frozen):
+    verdict: Verdict
+    action: Literal["use_classical", "fix_data", "no_signal", "no_result"]
+    candidate: str | None
+    headline: str
+    reasons: tuple[str, ...]
+    rule: str = RULE
+
+
+def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostReport) -> Recommendation:
+    metric = METRIC_LABELS[benchmark.primary_metric]
+    ranked = [c for c in benchmark.ranked() if c.family != "baseline"]
+    critical = [a for a in profile.alerts if a.severity == "critical"]
+    warnings = [a for a in profile.alerts if a.severity == "warning"]
+    baseline = next((c for c in benchmark.completed if c.family == "baseline"), None)
+
+    if critical:
+        reasons = [a.message for a in critical]
+        if ranked:
+            best = ranked[0]
+            reasons.append(
+                f"The best score ({best.label}, {metric} {_fmt(benchmark.primary(best).mean)}) is not trustworthy "
+                "until this is resolved: leaked information inflates it."
+            )
+        return Recommendation(
+            verdict="FAIL", action="fix_data", candidate=None,
+            headline="Do not ship: fix the data first.", reasons=tuple(reasons),
+        )
+    if not ranked:
+        skipped = "; ".join(f"{c.label}: {c.reason}" for c in benchmark.candidates if c.status != "ok")
+        return Recommendation(
+            verdict="FAIL", action="no_result", candidate=None,
+            headline="No model finished, so there is nothing to recommend.",
+            reasons=(skipped or "Only the baseline ran.",),
+        )
+
+    best = ranked[0]
+    best_score = benchmark.primary(best)
+    inside = [c for c in ranked if _within(benchmark, c, best)]
+    choice = min(inside, key=lambda c: (c.complexity, -_signed(benchmark, c)))
+    choice_score = benchmark.primary(choice)
+    reasons = [
+        f"{best.label} scores the best {metric}: {_fmt(best_score.mean)} "
+        f"(95% CI {_fmt(best_score.ci_low)}–{_fmt(best_score.ci_high)}) over {benchmark.split.n_folds} "
+        f"{benchmark.split.kind} folds."
+    ]
+    if choice is not best:
+        reasons.append(
+            f"{choice.label} scores {_fmt(choice_score.mean)}, inside that interval, and is simpler"
+            f"{_cost_comparison(cost, choice, best)}."
+        )
+    others = [c for c in inside if c not in (best, choice)]
+    if others:
+        reasons.append(
+            "Also inside the interval: " + ", ".join(f"{c.label} ({_fmt(benchmark.primary(c).mean)})" for c in others)
+            + "."
+        )
+
+    if baseline is not None:
+        base = benchmark.primary(baseline).mean
+        if not _beats(benchmark, best, base):
+            return Recommendation(
+                verdict="WARN", action="no_signal", candidate=None,
+                headline="No model reliably beats the baseline: these columns carry little signal for the target.",
+                reasons=(
+                    *reasons,
+                    f"The baseline scores {_fmt(base)}, inside the best model's interval; more or better features "
+                    "are needed before any model (deep or not) is worth deploying.",
+                ),
+            )
+        lift = abs(choice_score.mean - base)
+        reasons.append(f"It improves on the baseline ({_fmt(base)}) by {_fmt(lift)} {metric}.")
+    if warnings:
+        reasons.append(f"{len(warnings)} data warning(s) in the profile deserve a look before shipping.")
+    reasons.append(f"Deep learning outlook: {profile.data_sufficiency.reason}")
+    return Recommendation(
+        verdict="WARN" if warnings else "PASS",
+        action="use_classical",
+        candidate=choice.name,
+        headline=f"Use {choice.label} ({metric} {_fmt(choice_score.mean)}).",
+        reasons=tuple(reasons),
+    )
+
+
+def _signed(benchmark: BenchmarkResult, candidate: CandidateResult) -> float:
+    mean = benchmark.primary(candidate).mean
+    return mean if benchmark.higher_is_better else -mean
+
+
+def _within(benchmark: BenchmarkResult, candidate: CandidateResult, best: CandidateResult) -> bool:
+    score, best_score = benchmark.primary(candidate), benchmark.primary(best)
+    if benchmark.higher_is_better:
+        return score.mean >= best_score.ci_low
+    return score.mean <= best_score.ci_high
+
+
+def _beats(benchmark: BenchmarkResult, candidate: CandidateResult, baseline_mean: float) -> bool:
+    score = benchmark.primary(candidate)
+    return score.ci_low > baseline_mean if benchmark.higher_is_better else score.ci_high < baseline_mean
+
+
+def _cost_comparison(cost: CostReport, choice: CandidateResult, best: CandidateResult) -> str:
+    a, b = cost.get(choice.name), cost.get(best.name)
+    if a is None or b is None:
+        return ""
+    # Sizes, not timings, so the same seed gives the same recommendation text (timings sit in the cost table).
+    return f" ({_size(a.model_size_mb)} vs {_size(b.model_size_mb)} serialized)"
+
+
+def _size(megabytes: float) -> str:
+    return f"{megabytes * 1000:.0f} kB" if megabytes < 1 else f"{megabytes:.1f} MB"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 100 else f"{value:,.1f}"

@@ -1,0 +1,89 @@
+"""Terminal rendering with rich: stage progress bars, the leaderboard and the verdict panel (all on stderr)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dladvisor.assessment import Assessment
+from dladvisor.benchmark import METRIC_LABELS
+from dladvisor.profile import DatasetProfile
+
+VERDICT_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "red"}
+SEVERITY_STYLE = {"critical": "red", "warning": "yellow", "info": "dim"}
+
+
+class StageProgress:
+    """A progress bar per pipeline stage; pass the instance as the pipeline's `progress` callback."""
+
+    def __init__(self, console: Console):
+        self._progress = Progress(
+            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=False,
+        )
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> StageProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(self._tasks[stage], completed=done, total=total)
+
+
+def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
+    bench = assessment.benchmark
+    metric = METRIC_LABELS[bench.primary_metric]
+    table = Table(title=f"Leaderboard ({metric}, {bench.split.n_folds} folds, 95% CI)", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Candidate")
+    table.add_column(metric, justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("Fit s/fold", justify="right")
+    chosen = assessment.recommendation.candidate
+    for rank, candidate in enumerate(bench.ranked(), start=1):
+        score = bench.primary(candidate)
+        style = "bold cyan" if candidate.name == chosen else None
+        table.add_row(
+            str(rank), candidate.label, f"{score.mean:.3f}", f"{score.ci_low:.3f}–{score.ci_high:.3f}",
+            f"{candidate.timing.fit_seconds_per_fold:.2f}", style=style,
+        )
+    for candidate in bench.candidates:
+        if candidate.status != "ok":
+            table.add_row("–", candidate.label, candidate.status, "", "", style="dim")
+    console.print(table)
+    recommendation = assessment.recommendation
+    body = "\n".join([f"[bold]{recommendation.headline}[/]", ""] + [f"• {r}" for r in recommendation.reasons])
+    colour = VERDICT_STYLE[recommendation.verdict]
+    console.print(Panel(body, title=f"[bold {colour}]{recommendation.verdict}[/]", border_style=colour))
+    console.print(f"Report: [bold]{out_dir / 'report.md'}[/] and {out_dir / 'report.json'}")
+
+
+def profile_table(console: Console, profile: DatasetProfile) -> None:
+    console.print(
+        f"[bold]{profile.rows:,} rows[/], {profile.feature_columns} feature columns; target "
+        f"[bold]{profile.target}[/] → {profile.task} ({profile.task_rule})"
+    )
+    table = Table(title="Columns", title_justify="left")
+    for name, justify in (("Column", "left"), ("Kind", "left"), ("Missing", "right"), ("Distinct", "right")):
+        table.add_column(name, justify=justify)
+    for column in profile.columns:
+        table.add_row(column.name, column.kind, f"{column.missing_share:.1%}", f"{column.cardinality:,}")
+    console.print(table)
+    if profile.class_counts:
+        balance = ", ".join(f"{name}: {count:,}" for name, count in profile.class_counts.items())
+        console.print(f"Class balance: {balance} (imbalance {profile.imbalance_ratio:.1f}:1)")
+    console.print(f"Duplicates: {profile.duplicate_rows}; conflicting labels: {profile.conflicting_duplicate_rows}")
+    console.print(f"Deep learning data: {profile.data_sufficiency.verdict}: {profile.data_sufficiency.reason}")
+    for alert in profile.alerts:
+        style = SEVERITY_STYLE[alert.severity]
+        console.print(f"[{style}]{alert.severity:>8}[/] {alert.message}", highlight=False)

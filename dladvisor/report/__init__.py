@@ -1,0 +1,109 @@
+"""Report stage: render one `Assessment` as Markdown (with PNG plots) and JSON, written atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+from dladvisor.assessment import Assessment
+from dladvisor.benchmark import METRIC_LABELS
+from dladvisor.benchmark._metrics import metrics_for
+from dladvisor.errors import UserError
+
+REPORT_FILES = ("report.md", "report.json")
+
+
+def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dladvisor.report", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=_num, pct=_pct, ci=_ci, cell=_cell)
+    template = env.get_template("report.md.j2")
+    return template.render(
+        a=assessment,
+        plots=_Plots(plots),
+        metrics=metrics_for(assessment.dataset.task),
+        labels=METRIC_LABELS,
+        metric_label=METRIC_LABELS[assessment.benchmark.primary_metric],
+    )
+
+
+def render_json(assessment: Assessment) -> str:
+    return json.dumps(assessment.to_json_dict(), indent=2, allow_nan=False, default=str) + "\n"
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to overwrite a folder that is not an earlier dladvisor report, so no user file is lost."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file; give a folder path such as reports/my-run.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "report.json").exists():
+        raise UserError(
+            f"--out {out_dir} already holds files that are not a dladvisor report; choose a new or empty folder."
+        )
+
+
+def write_report(assessment: Assessment, out_dir: Path) -> Path:
+    """Write report.md, report.json and plots/ into `out_dir`, replacing an earlier report only when complete."""
+    from dladvisor.report.plots import render_plots
+
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a report folder is meant to be shared
+    try:
+        plots_dir = staging / "plots"
+        plots_dir.mkdir()
+        plots = render_plots(assessment, plots_dir)
+        (staging / "report.md").write_text(render_markdown(assessment, plots), encoding="utf-8")
+        (staging / "report.json").write_text(render_json(assessment), encoding="utf-8")
+        if out_dir.exists():
+            retired = staging.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
+            out_dir.rename(retired)
+            staging.rename(out_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+class _Plots(dict):
+    """Missing plots read as empty, so the template can test `plots.name`."""
+
+    def __getattr__(self, name: str) -> str:
+        return self.get(name, "")
+
+
+def _num(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _pct(value: float) -> str:
+    if not value:
+        return "0%"
+    return "<0.1%" if value < 0.001 else f"{value:.1%}"
+
+
+def _ci(summary) -> str:
+    if math.isnan(summary.mean):
+        return "–"
+    return f"{_num(summary.mean)} ({_num(summary.ci_low)}–{_num(summary.ci_high)})"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

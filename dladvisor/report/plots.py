@@ -1,0 +1,102 @@
+"""PNG plots for the Markdown report (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dladvisor.assessment import Assessment
+from dladvisor.benchmark import METRIC_LABELS
+
+HIGHLIGHT, MUTED, BASELINE = "#1f6feb", "#8c959f", "#cf222e"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
+    """Draw every plot that applies; returns {plot name: file name relative to the report}."""
+    plots = {}
+    if len(assessment.benchmark.completed) > 0:
+        plots["leaderboard"] = _leaderboard(assessment, folder / "leaderboard.png")
+    plots["target"] = _target(assessment, folder / "target.png")
+    focus = assessment.recommendation.candidate or next(
+        (c.name for c in assessment.benchmark.ranked() if c.family != "baseline"), None
+    )
+    explanation = assessment.explanation.get(focus) if focus else None
+    if explanation and explanation.importances:
+        plots["importance"] = _importance(assessment, explanation, folder / "importance.png")
+    return {name: f"{folder.name}/{Path(path).name}" for name, path in plots.items()}
+
+
+def _leaderboard(assessment: Assessment, path: Path) -> Path:
+    plt = _pyplot()
+    bench = assessment.benchmark
+    ranked = bench.ranked()[::-1]
+    means = [bench.primary(c).mean for c in ranked]
+    low = [bench.primary(c).mean - bench.primary(c).ci_low for c in ranked]
+    high = [bench.primary(c).ci_high - bench.primary(c).mean for c in ranked]
+    chosen = assessment.recommendation.candidate
+    colors = [HIGHLIGHT if c.name == chosen else MUTED for c in ranked]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(ranked) + 1.4))
+    ax.barh([c.label for c in ranked], means, xerr=[low, high], color=colors, capsize=4)
+    baseline = next((c for c in ranked if c.family == "baseline"), None)
+    if baseline is not None:
+        ax.axvline(bench.primary(baseline).mean, color=BASELINE, linestyle="--", linewidth=1, label="baseline")
+        ax.legend(loc="lower right", frameon=False)
+    finite = [m - e for m, e in zip(means, low, strict=True)]
+    if bench.higher_is_better and min(finite) > 0:
+        ax.set_xlim(max(0.0, min(finite) - 0.05), max(m + e for m, e in zip(means, high, strict=True)) + 0.02)
+    label = METRIC_LABELS[bench.primary_metric]
+    direction = "higher" if bench.higher_is_better else "lower"
+    ax.set_xlabel(f"{label} ({direction} is better), mean over {bench.split.n_folds} folds with 95% CI")
+    ax.set_title("Leaderboard" + (" (recommended in blue)" if chosen else ""))
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _target(assessment: Assessment, path: Path) -> Path:
+    plt = _pyplot()
+    profile = assessment.profile
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    if profile.class_counts:
+        names, counts = zip(*profile.class_counts.items(), strict=True)
+        ax.bar([str(n) for n in names], counts, color=HIGHLIGHT)
+        ax.set_ylabel("rows")
+        ax.set_title(f"Class balance of '{profile.target}'")
+        if len(names) > 8:
+            ax.tick_params(axis="x", labelrotation=60)
+    else:
+        summary, edges, counts = profile.target_summary, profile.target_histogram[0], profile.target_histogram[1]
+        ax.stairs(counts, edges, fill=True, color=HIGHLIGHT)
+        ax.set_ylabel("rows")
+        ax.set_title(f"Distribution of '{profile.target}' (mean {summary['mean']:.3g}, sd {summary['std']:.3g})")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _importance(assessment: Assessment, explanation, path: Path) -> Path:
+    plt = _pyplot()
+    items = explanation.importances[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(items) + 1.4))
+    ax.barh([i.column for i in items], [i.importance for i in items], xerr=[i.std for i in items], color=HIGHLIGHT)
+    label = METRIC_LABELS[assessment.benchmark.primary_metric]
+    model = assessment.benchmark.get(explanation.candidate).label
+    ax.set_xlabel(f"drop in {label} when the column is shuffled")
+    ax.set_title(f"What {model} relies on")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dladvisor.errors import UserError
+from dladvisor.load import load_dataset, read_table
+
+
+def test_csv_sniffs_semicolons_and_utf8_bom(tmp_path, cancer_frame):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + cancer_frame.to_csv(sep=";", index=False).encode())
+    dataset = load_dataset(path, target="diagnosis")
+    assert list(dataset.features.columns) == list(cancer_frame.columns[:-1])
+    assert dataset.task == "binary" and dataset.classes == ("benign", "malignant")
+    assert dataset.n_rows == len(cancer_frame)
+
+
+def test_windows_1252_and_utf16_text_is_decoded(tmp_path):
+    frame = pd.DataFrame({"city": ["Zürich", "Málaga", "Köln", "Łódź"] * 5, "label": [0, 1] * 10})
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(frame.iloc[:, :].replace({"Łódź": "Lodz"}).to_csv(index=False).encode("cp1252"))
+    assert "Zürich" in read_table(latin)["city"].tolist()
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(frame.to_csv(index=False).encode("utf-16"))
+    assert "Łódź" in read_table(utf16)["city"].tolist()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".jsonl"])
+def test_parquet_and_json_lines(tmp_path, iris_frame, suffix):
+    path = tmp_path / f"iris{suffix}"
+    if suffix == ".parquet":
+        iris_frame.to_parquet(path)
+    else:
+        iris_frame.to_json(path, orient="records", lines=True)
+    dataset = load_dataset(path, target="species")
+    assert dataset.task == "multiclass" and len(dataset.classes) == 3
+    assert dataset.n_rows == len(iris_frame)
+    assert dataset.fingerprint == load_dataset(path, target="species").fingerprint
+
+
+def test_target_inferred_from_conventional_name(mixed_frame):
+    dataset = load_dataset(mixed_frame)
+    assert dataset.target_name == "label"
+    assert "label" not in dataset.features.columns
+
+
+@pytest.mark.parametrize(
+    ("values", "task"),
+    [
+        (["a", "b"] * 20, "binary"),
+        (["a", "b", "c", "d"] * 10, "multiclass"),
+        ([0, 1] * 20, "binary"),
+        ([1, 2, 3, 4, 5] * 8, "multiclass"),
+        (list(np.linspace(0, 1, 40)), "regression"),
+        (list(range(40)), "regression"),
+    ],
+)
+def test_task_inference(values, task):
+    frame = pd.DataFrame({"x": range(len(values)), "target": values})
+    dataset = load_dataset(frame)
+    assert dataset.task == task
+    assert dataset.task_rule  # the rule is shown in the report
+
+
+def test_rows_without_target_are_set_aside(cancer_frame):
+    frame = cancer_frame.copy()
+    frame.loc[:4, "diagnosis"] = None
+    dataset = load_dataset(frame, target="diagnosis")
+    assert dataset.n_rows == len(frame) - 5 and dataset.rows_dropped_missing_target == 5
+    assert "5 rows" in dataset.notes[0]
+
+
+def test_time_column_orders_rows():
+    frame = pd.DataFrame({"when": ["2024-03-01", "2024-01-01", "2024-02-01"] * 4, "x": range(12), "y": [0, 1] * 6})
+    dataset = load_dataset(frame, target="y", time_column="when")
+    assert dataset.features["when"].is_monotonic_increasing
+
+
+def _write(tmp_path, name: str, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "target", "message"),
+    [
+        ("empty.csv", b"", None, "empty"),
+        ("header.csv", b"a,b,label\n", None, "no data rows"),
+        ("binary.csv", b"\x00\x01\x02\xff\xfe\x00" * 50, None, "not text"),
+        ("data.xlsx", b"PK\x03\x04", None, "Unsupported file type"),
+        ("data.csv", b"a,b,label\n1,2,x\n3,4,y\n", "lable", "did you mean 'label'"),
+        ("data.csv", b"a,b\n1,2\n3,4\n", None, "pass --target"),
+        ("data.csv", b"a,label\n1,x\n2,x\n3,x\n", None, "single value"),
+        ("data.csv", b"a,label\n1,\n2,\n3,\n", None, "empty in all 3 rows"),
+        ("data.csv", b"label\n1\n2\n", None, "only the target"),
+        ("data.parquet", b"not parquet at all", None, "not a readable Parquet"),
+    ],
+)
+def test_bad_input_raises_one_clear_user_error(tmp_path, name, content, target, message):
+    path = _write(tmp_path, name, content)
+    with pytest.raises(UserError, match=message) as info:
+        load_dataset(path, target=target)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(UserError, match="File not found"):
+        load_dataset(tmp_path / "nope.csv")
+    with pytest.raises(UserError, match="is a folder"):
+        load_dataset(tmp_path)
+
+
+def test_forced_task_is_checked():
+    frame = pd.DataFrame({"x": range(12), "target": ["a", "b", "c"] * 4})
+    with pytest.raises(UserError, match="--task binary needs two classes"):
+        load_dataset(frame, task="binary")
+    with pytest.raises(UserError, match="numeric target"):
+        load_dataset(frame, task="regression")
+
+
+def test_input_file_is_not_modified(tmp_path, cancer_frame):
+    path = tmp_path / "data.csv"
+    cancer_frame.to_csv(path, index=False)
+    before = path.read_bytes()
+    load_dataset(path, target="diagnosis")
+    assert path.read_bytes() == before

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dladvisor.load import load_dataset
+from dladvisor.profile import profile_dataset
+
+
+def _codes(profile) -> set[str]:
+    return {alert.code for alert in profile.alerts}
+
+
+def test_column_kinds(mixed_frame):
+    profile = profile_dataset(load_dataset(mixed_frame))
+    kinds = {c.name: c.kind for c in profile.columns}
+    assert kinds == {
+        "customer_id": "id_like",
+        "income": "numeric",
+        "region": "categorical",
+        "member": "boolean",
+        "signup": "datetime",
+        "comment": "text",
+        "photo": "image_path",
+        "country": "constant",
+    }
+    assert profile.tabular_columns == ["income", "region", "member", "signup"]
+    assert {"id_column", "constant_column", "text_column", "image_path_column", "time_columns"} <= _codes(profile)
+
+
+def test_missing_share_and_cardinality(mixed_frame):
+    frame = mixed_frame.copy()
+    frame.loc[:35, "income"] = np.nan
+    profile = profile_dataset(load_dataset(frame))
+    income = next(c for c in profile.columns if c.name == "income")
+    assert income.missing_share == 36 / 60
+    assert income.cardinality == frame["income"].nunique() > 20
+    assert "high_missing" in _codes(profile)
+
+
+def test_duplicates_and_conflicting_labels(cancer_frame):
+    frame = pd.concat([cancer_frame, cancer_frame.iloc[:3]], ignore_index=True)
+    conflict = cancer_frame.iloc[[5]].copy()
+    conflict["diagnosis"] = "benign" if conflict["diagnosis"].iloc[0] == "malignant" else "malignant"
+    frame = pd.concat([frame, conflict], ignore_index=True)
+    profile = profile_dataset(load_dataset(frame, target="diagnosis"))
+    assert profile.duplicate_rows == 3
+    assert profile.conflicting_duplicate_rows == 2
+    assert {"duplicate_rows", "conflicting_labels"} <= _codes(profile)
+
+
+def test_class_balance_and_imbalance_alert():
+    frame = pd.DataFrame({"x": np.arange(66.0), "target": ["common"] * 60 + ["rare"] * 6})
+    profile = profile_dataset(load_dataset(frame))
+    assert profile.class_counts == {"common": 60, "rare": 6}
+    assert profile.imbalance_ratio == 10.0 and profile.min_rows_per_class == 6
+    assert "class_imbalance" in _codes(profile)
+
+
+def test_leaked_column_is_flagged_and_honest_columns_are_not(cancer_frame):
+    honest = profile_dataset(load_dataset(cancer_frame, target="diagnosis"))
+    assert honest.leakage_suspects == ()
+    frame = cancer_frame.copy()
+    frame["review_outcome"] = np.where(frame["diagnosis"] == "malignant", 1.0, 0.0) + np.random.default_rng(0).normal(
+        0, 0.05, len(frame)
+    )
+    leaky = profile_dataset(load_dataset(frame, target="diagnosis"))
+    assert [s.column for s in leaky.leakage_suspects] == ["review_outcome"]
+    assert leaky.alerts[0].code == "leakage_suspect" and leaky.alerts[0].severity == "critical"
+
+
+def test_identifier_that_predicts_the_target_is_flagged(cancer_frame):
+    frame = cancer_frame.sort_values("diagnosis").reset_index(drop=True)
+    frame.insert(0, "record_id", np.arange(len(frame)))
+    profile = profile_dataset(load_dataset(frame, target="diagnosis"))
+    assert "id_with_signal" in _codes(profile)
+    shuffled = profile_dataset(load_dataset(frame.sample(frac=1, random_state=1).reset_index(drop=True).assign(
+        record_id=np.arange(len(frame))), target="diagnosis"))
+    assert "id_with_signal" not in _codes(shuffled)
+
+
+def test_regression_target_summary(diabetes_frame):
+    profile = profile_dataset(load_dataset(diabetes_frame, target="progression"))
+    assert profile.class_counts is None
+    assert profile.target_summary["mean"] == diabetes_frame["progression"].mean()
+    assert sum(profile.target_histogram[1]) == len(diabetes_frame)
+
+
+def test_data_sufficiency_verdicts(cancer_frame, mixed_frame):
+    assert profile_dataset(load_dataset(cancer_frame, target="diagnosis")).data_sufficiency.verdict == "limited"
+    # Text columns with ~30 rows per class: embeddings yes, full fine-tuning not yet.
+    assert profile_dataset(load_dataset(mixed_frame)).data_sufficiency.verdict == "limited"
