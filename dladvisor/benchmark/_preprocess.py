@@ -18,7 +18,7 @@ def datetime_parts(frame: pd.DataFrame) -> np.ndarray:
         when = pd.to_datetime(frame[name], errors="coerce", format="mixed")
         days = (when - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400
         parts += [days.to_numpy(dtype=float), when.dt.month.to_numpy(dtype=float)]
-        parts.append(when.dt.weekday.to_numpy(dtype=float))
+        parts.append(when.dt.day_of_week.to_numpy(dtype=float))
     return np.column_stack(parts) if parts else np.empty((len(frame), 0))
 
 

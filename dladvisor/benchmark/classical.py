@@ -88,7 +88,7 @@ class _CategoricalTail(BaseEstimator):
         return self.model.__sklearn_tags__()
 
     def fit(self, X, y):
-        width = X.shape[1]
+        width = self.n_features_in_ = X.shape[1]
         self.model.set_params(feature_types=["q"] * (width - self.n_categorical) + ["c"] * self.n_categorical)
         self.model.fit(X, y)
         if hasattr(self.model, "classes_"):

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dladvisor.benchmark import list_candidates, make_folds, run_benchmark
+from dladvisor.benchmark._metrics import score_fold, summarize
+from dladvisor.errors import UserError
+from dladvisor.load import load_dataset
+from dladvisor.profile import profile_dataset
+
+
+def _bench(frame, target, **options):
+    dataset = load_dataset(frame, target=target)
+    return dataset, run_benchmark(dataset, profile_dataset(dataset), **options)
+
+
+@pytest.fixture(scope="module")
+def cancer_bench(cancer_frame):
+    return _bench(cancer_frame, "diagnosis", n_folds=3)
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in list_candidates()])
+def test_every_candidate_learns_binary_data(cancer_bench, name):
+    _, bench = cancer_bench
+    result = bench.get(name)
+    assert result.status == "ok", result.reason
+    roc_auc = result.metrics["roc_auc"]
+    assert len(roc_auc.per_fold) == 3 and roc_auc.ci_low <= roc_auc.mean <= roc_auc.ci_high
+    if name == "dummy":
+        assert roc_auc.mean == 0.5
+    else:
+        assert roc_auc.mean > 0.85  # tumour size separates the classes well even on 80 rows
+    assert result.oof.shape == (80, 2) and not np.isnan(result.oof).any()
+    assert result.timing.fit_seconds_total > 0 and result.timing.model_size_bytes > 0
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in list_candidates("regression")])
+def test_every_candidate_runs_regression_with_mixed_columns(diabetes_frame, name):
+    frame = diabetes_frame.copy()
+    frame["sex"] = np.where(frame["sex"] > 0, "f", "m")  # a categorical column
+    frame.loc[::7, "bmi"] = np.nan  # missing values, imputed inside the folds
+    frame["visit"] = "2024-01-" + (frame.index % 28 + 1).astype(str).str.zfill(2)  # a date column
+    _, bench = _bench(frame, "progression", n_folds=3, candidates=[name])
+    result = bench.get(name)
+    assert result.status == "ok", result.reason
+    assert set(result.metrics) == {"rmse", "mae", "r2"}
+    if name != "dummy":
+        assert result.metrics["rmse"].mean < bench.get("dummy").metrics["rmse"].mean
+
+
+def test_multiclass_metrics(iris_frame):
+    _, bench = _bench(iris_frame, "species", n_folds=3, candidates=["linear"])
+    linear = bench.get("linear")
+    assert linear.metrics["accuracy"].mean > 0.85
+    assert bench.get("dummy").status == "ok"  # the baseline is always added
+    assert linear.oof.shape == (60, 3)
+
+
+def test_every_candidate_sees_the_same_folds(cancer_frame):
+    dataset = load_dataset(cancer_frame, target="diagnosis")
+    folds, info = make_folds(dataset, n_folds=4, seed=3)
+    again, _ = make_folds(dataset, n_folds=4, seed=3)
+    assert info.kind == "stratified"
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+    tested = np.sort(np.concatenate([test for _, test in folds]))
+    assert np.array_equal(tested, np.arange(dataset.n_rows))
+
+
+def test_grouped_and_time_ordered_folds(cancer_frame):
+    frame = cancer_frame.assign(patient=np.arange(len(cancer_frame)) // 4)
+    dataset = load_dataset(frame, target="diagnosis", group_column="patient")
+    folds, info = make_folds(dataset, n_folds=4, seed=0)
+    assert info.kind == "grouped" and "patient" not in profile_dataset(dataset).tabular_columns
+    for train, test in folds:
+        assert not set(frame["patient"].iloc[train]) & set(frame["patient"].iloc[test])
+    dated = cancer_frame.assign(when=np.arange(len(cancer_frame)))
+    dataset = load_dataset(dated, target="diagnosis", time_column="when")
+    folds, info = make_folds(dataset, n_folds=3, seed=0)
+    assert info.kind == "time-ordered" and all(train.max() < test.min() for train, test in folds)
+
+
+def test_fold_count_is_validated(cancer_frame):
+    dataset = load_dataset(cancer_frame.head(20), target="diagnosis")
+    rare = dataset.classes[int(np.bincount(dataset.y).argmin())]
+    with pytest.raises(UserError, match=f"Class '{rare}' has only"):
+        make_folds(dataset, n_folds=10, seed=0)
+    with pytest.raises(UserError, match="at least 2"):
+        make_folds(dataset, n_folds=1, seed=0)
+
+
+def test_time_budget_skips_instead_of_overrunning(cancer_frame):
+    _, bench = _bench(cancer_frame, "diagnosis", n_folds=3, time_budget_seconds=1e-9)
+    assert {c.status for c in bench.candidates} == {"skipped"}
+    assert "raise --time-budget" in bench.candidates[0].reason
+
+
+def test_unknown_candidate_suggests_a_name(cancer_frame):
+    with pytest.raises(UserError, match="Did you mean 'xgboost'"):
+        _bench(cancer_frame, "diagnosis", candidates=["xgbost"])
+
+
+def test_summary_uses_student_t_interval_and_metric_bounds():
+    summary = summarize([0.80, 0.82, 0.84, 0.86, 0.88], "roc_auc")
+    half = 2.7764451 * np.std([0.80, 0.82, 0.84, 0.86, 0.88], ddof=1) / math.sqrt(5)
+    assert summary.mean == pytest.approx(0.84)
+    assert summary.ci_low == pytest.approx(0.84 - half, abs=1e-6)
+    assert summarize([0.99, 1.0, 0.97], "roc_auc").ci_high == 1.0
+
+
+def test_fold_scores_on_known_predictions():
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.35, 0.65], [0.2, 0.8]])
+    scores = score_fold("binary", y, proba, 2)
+    assert scores["roc_auc"] == 1.0 and scores["accuracy"] == 1.0
+    assert scores["log_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.6, 0.65, 0.8])))
+    regression = score_fold("regression", np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0]), 0)
+    assert regression["rmse"] == pytest.approx(math.sqrt(4 / 3)) and regression["mae"] == pytest.approx(2 / 3)

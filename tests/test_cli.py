@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from dladvisor.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cancer_csv(tmp_path, cancer_frame):
+    path = tmp_path / "cancer.csv"
+    cancer_frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", [[], ["assess"], ["profile"], ["demo"]])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = "import sys, dladvisor.cli; print(sorted(m for m in ('sklearn', 'xgboost', 'torch', 'pandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "dladvisor", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "assess" in result.stdout
+
+
+def test_assess_writes_a_report(cancer_csv, tmp_path):
+    out = tmp_path / "reports" / "cancer"
+    result = runner.invoke(app, ["assess", str(cancer_csv), "--target", "diagnosis", "--folds", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Leaderboard" in result.output and "PASS" in result.output
+    assert (out / "report.md").exists() and (out / "plots" / "leaderboard.png").exists()
+    facts = json.loads((out / "report.json").read_text())
+    assert facts["config"]["folds"] == 3 and facts["dataset"]["rows"] == 80
+
+
+def test_assess_with_a_subset_of_candidates_and_a_time_budget(cancer_csv, tmp_path):
+    out = tmp_path / "quick"
+    result = runner.invoke(app, [
+        "assess", str(cancer_csv), "-t", "diagnosis", "--folds", "3", "-c", "linear", "--time-budget", "2m",
+        "--out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    names = [c["name"] for c in json.loads((out / "report.json").read_text())["benchmark"]["candidates"]]
+    assert names == ["dummy", "linear"]
+
+
+def test_profile_prints_json_on_stdout(cancer_csv):
+    result = runner.invoke(app, ["profile", str(cancer_csv), "--target", "diagnosis", "--json"])
+    assert result.exit_code == 0, result.output
+    profile = json.loads(result.stdout)
+    assert profile["rows"] == 80 and profile["class_counts"]["malignant"] > 0
+
+
+def _bad_inputs(tmp_path):
+    files = {
+        "empty.csv": b"",
+        "header.csv": b"a,b,label\n",
+        "garbage.csv": b"\x00\xff\x00\xfe" * 100,
+        "table.xlsx": b"PK\x03\x04",
+        "one_class.csv": b"a,label\n1,x\n2,x\n3,x\n",
+        "no_target.csv": b"a,label\n1,\n2,\n3,\n",
+        "ok.csv": b"a,label\n" + b"".join(f"{i},{i % 2}\n".encode() for i in range(20)),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    return [
+        (["assess", str(tmp_path / "missing.csv")], "File not found"),
+        (["assess", str(tmp_path / "empty.csv")], "empty"),
+        (["assess", str(tmp_path / "header.csv")], "no data rows"),
+        (["assess", str(tmp_path / "garbage.csv")], "not text"),
+        (["assess", str(tmp_path / "table.xlsx")], "Unsupported file type"),
+        (["assess", str(tmp_path / "one_class.csv")], "single value"),
+        (["assess", str(tmp_path / "no_target.csv")], "empty in all"),
+        (["assess", str(tmp_path / "ok.csv"), "--target", "lable"], "did you mean 'label'"),
+        (["assess", str(tmp_path / "ok.csv"), "--time-budget", "soon"], "Cannot read duration"),
+        (["assess", str(tmp_path / "ok.csv"), "--folds", "1"], "at least 2"),
+        (["assess", str(tmp_path / "ok.csv"), "--task", "banana"], "Unknown task"),
+        (["assess", str(tmp_path / "ok.csv"), "-c", "xgbost"], "Did you mean 'xgboost'"),
+        (["profile", str(tmp_path / "empty.csv")], "empty"),
+    ]
+
+
+def test_bad_input_is_one_red_line_and_exit_code_2(tmp_path):
+    reports = tmp_path / "reports"
+    for args, message in _bad_inputs(tmp_path):
+        result = runner.invoke(app, [*args, "--out", str(reports / "x")] if args[0] == "assess" else args)
+        assert result.exit_code == 2, (args, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip() and "━" not in line]
+        errors = [line for line in lines if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0], (args, result.output)
+        assert "Traceback" not in result.output
+    assert not reports.exists()  # nothing half-written
+
+
+def test_out_folder_with_user_files_is_refused_before_any_work(cancer_csv, tmp_path):
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "todo.txt").write_text("keep")
+    result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--out", str(precious)])
+    assert result.exit_code == 2 and "not a dladvisor report" in result.output
+    assert [p.name for p in precious.iterdir()] == ["todo.txt"]

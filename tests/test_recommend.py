@@ -1,0 +1,101 @@
+"""Decision-table tests: fixed measurements in, one recommendation out."""
+
+from __future__ import annotations
+
+import pytest
+
+from dladvisor.benchmark import BenchmarkResult, CandidateResult, MetricSummary, SplitInfo, Timing
+from dladvisor.cost import CandidateCost, CostReport
+from dladvisor.profile import Alert, DataSufficiency, DatasetProfile
+from dladvisor.recommend import recommend
+
+COMPLEXITY = {"dummy": 0, "linear": 1, "knn": 2, "random_forest": 3, "xgboost": 4}
+
+
+def _bench(scores: dict[str, tuple[float, float]], metric: str = "roc_auc") -> BenchmarkResult:
+    """scores: name -> (mean, half-width of the 95% interval)."""
+    candidates = tuple(
+        CandidateResult(
+            name=name, label=name.title(), family="baseline" if name == "dummy" else "classical",
+            complexity=COMPLEXITY[name], description="", status="ok",
+            metrics={metric: MetricSummary(mean=m, ci_low=m - h, ci_high=m + h, std=h, per_fold=(m,) * 5)},
+            timing=Timing(fit_seconds_total=1, fit_seconds_per_fold=0.2, predict_ms_per_1k_rows=1,
+                          single_row_latency_ms_p50=1, model_size_bytes=1000 * (1 + COMPLEXITY[name])),
+        )
+        for name, (m, h) in scores.items()
+    )
+    return BenchmarkResult(
+        task="binary", primary_metric=metric, higher_is_better=metric != "rmse",
+        split=SplitInfo(kind="stratified", n_folds=5, description=""), features_used=["x"],
+        time_budget_seconds=600, candidates=candidates,
+    )
+
+
+def _profile(*alerts: Alert) -> DatasetProfile:
+    return DatasetProfile(
+        rows=1000, feature_columns=3, target="y", task="binary", task_rule="", columns=(), duplicate_rows=0,
+        conflicting_duplicate_rows=0, alerts=alerts,
+        data_sufficiency=DataSufficiency(verdict="limited", reason="1,000 rows of tabular data."),
+    )
+
+
+def _cost(bench: BenchmarkResult) -> CostReport:
+    return CostReport(hardware="test", peak_memory_mb=1, candidates=tuple(
+        CandidateCost(name=c.name, device="cpu", fit_seconds_total=1, fit_seconds_per_fold=0.2,
+                      predict_ms_per_1k_rows=1, single_row_latency_ms_p50=1,
+                      model_size_mb=c.timing.model_size_bytes / 1e6)
+        for c in bench.candidates
+    ))
+
+
+def _decide(bench, *alerts):
+    return recommend(_profile(*alerts), bench, _cost(bench))
+
+
+def test_simplest_candidate_inside_the_best_interval_wins():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.84, 0.01), "random_forest": (0.85, 0.02), "xgboost": (0.86, 0.02)})
+    decision = _decide(bench)
+    assert (decision.verdict, decision.action, decision.candidate) == ("PASS", "use_classical", "linear")
+    assert "0.860 (95% CI 0.840–0.880)" in decision.reasons[0]
+    assert "Linear scores 0.840, inside that interval, and is simpler (2 kB vs 5 kB serialized)" in decision.reasons[1]
+    assert any("Random_Forest (0.850)" in r for r in decision.reasons)
+
+
+def test_clear_winner_outside_the_interval_is_kept():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.70, 0.01), "xgboost": (0.90, 0.01)})
+    decision = _decide(bench)
+    assert decision.candidate == "xgboost"
+    assert "improves on the baseline (0.500) by 0.400" in " ".join(decision.reasons)
+
+
+def test_lower_is_better_metrics():
+    bench = _bench({"dummy": (10.0, 0.1), "linear": (6.2, 0.1), "xgboost": (5.0, 0.3)}, metric="rmse")
+    assert _decide(bench).candidate == "xgboost"
+    bench = _bench({"dummy": (10.0, 0.1), "linear": (5.2, 0.1), "xgboost": (5.0, 0.3)}, metric="rmse")
+    assert _decide(bench).candidate == "linear"
+
+
+def test_no_signal_when_the_baseline_is_inside_the_best_interval():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.52, 0.03), "xgboost": (0.51, 0.04)})
+    decision = _decide(bench)
+    assert (decision.verdict, decision.action, decision.candidate) == ("WARN", "no_signal", None)
+
+
+def test_critical_alert_blocks_the_recommendation():
+    leak = Alert(code="leakage_suspect", severity="critical", column="x", message="'x' alone predicts the target.")
+    bench = _bench({"dummy": (0.5, 0), "xgboost": (0.99, 0.01)})
+    decision = _decide(bench, leak)
+    assert (decision.verdict, decision.action, decision.candidate) == ("FAIL", "fix_data", None)
+    assert decision.reasons[0] == leak.message
+
+
+@pytest.mark.parametrize("severity, verdict", [("warning", "WARN"), ("info", "PASS")])
+def test_warnings_turn_pass_into_warn(severity, verdict):
+    alert = Alert(code="duplicate_rows", severity=severity, message="3 rows repeat.")
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.8, 0.01)})
+    assert _decide(bench, alert).verdict == verdict
+
+
+def test_nothing_finished():
+    bench = _bench({"dummy": (0.5, 0)})
+    assert _decide(bench).action == "no_result"
