@@ -23,13 +23,13 @@ console = Console(stderr=True)
 TargetOpt = Annotated[
     str | None, typer.Option("--target", "-t", help="Column to predict. Default: target, label, class, y, outcome…")
 ]
-TaskOpt = Annotated[str, typer.Option(help="auto | binary | multiclass | regression. Default: inferred from the target.")]
-EncodingOpt = Annotated[str | None, typer.Option(help="Text encoding of a CSV when auto-detection fails, e.g. latin-1.")]
+TaskOpt = Annotated[str, typer.Option(help="auto | binary | multiclass | regression (auto: inferred from the target).")]
+EncodingOpt = Annotated[str | None, typer.Option(help="Text encoding of a CSV when detection fails, e.g. latin-1.")]
 GroupOpt = Annotated[
     str | None, typer.Option("--group-col", help="Keep rows that share this value (e.g. a patient id) in one fold.")
 ]
 TimeOpt = Annotated[
-    str | None, typer.Option("--time-col", help="Order folds by this date column: train on the past, test on the future.")
+    str | None, typer.Option("--time-col", help="Order folds by this date column: train on past, test on future.")
 ]
 
 

@@ -16,7 +16,7 @@ from dladvisor.benchmark._metrics import score_fold
 from dladvisor.load import Dataset
 
 MAX_ROWS = 1000
-REPEATS = 5
+REPEATS = 3
 TOP_K = 10
 
 

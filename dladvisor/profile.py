@@ -27,9 +27,16 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|idx|index)$|[a-z]Id$|^id", re.IGNORECASE)
 DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?\s*$")
-# A single column whose cross-validated score alone reaches this is almost surely derived from the target.
+# A single column whose cross-validated score alone reaches this is almost surely derived from the target...
 LEAKAGE_AUC = 0.99
 LEAKAGE_R2 = 0.98
+# ...and one that reaches this is strong enough that someone should confirm it exists at prediction time
+# (in the nassCDS crash data, injury severity, recorded after the outcome, reaches 0.98 alone).
+# Honest strong features sit below: the best single breast-cancer measurement reaches 0.93 on all 569 rows.
+SUSPECT_AUC = 0.975
+SUSPECT_R2 = 0.95
+# A categorical with this many levels, each repeated, may name an entity (a customer, a case) spanning rows.
+ENTITY_MIN_LEVELS = 100
 # An identifier should carry no signal; above this its order predicts the target.
 ID_SIGNAL_AUC = 0.65
 ID_SIGNAL_R2 = 0.10
@@ -162,12 +169,15 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
         ))
 
     scores, id_scores = _univariate_scores(dataset, columns, seed=seed)
-    leaks = tuple(s for s in scores if _is_leak(s))
+    leaks = tuple(s for s in scores if _leak_severity(s))
     for leak in leaks:
+        critical = _leak_severity(leak) == "critical"
+        strength = "predicts the target almost perfectly" if critical else "is suspiciously predictive"
         alerts.append(Alert(
-            code="leakage_suspect", severity="critical", column=leak.column,
-            message=f"'{leak.column}' alone predicts the target ({_metric_label(leak.metric)} {leak.score:.3f}); "
-            "check it is known at prediction time and is not derived from the target, else drop it.",
+            code="leakage_suspect", severity=_leak_severity(leak), column=leak.column,
+            message=f"'{leak.column}' alone {strength} ({_metric_label(leak.metric)} {leak.score:.3f}); "
+            "confirm it is known when predictions are made and is not recorded after or derived from the "
+            "outcome, else drop it.",
         ))
     for id_score in id_scores:
         if (id_score.metric == "roc_auc" and id_score.score >= ID_SIGNAL_AUC) or (
@@ -279,6 +289,13 @@ def _column_alerts(columns: tuple[ColumnProfile, ...]) -> list[Alert]:
                 message=f"'{col.name}' holds {what}; the tabular candidates do not read it, so its signal is "
                 "not in these scores.",
             ))
+        elif col.kind == "categorical" and col.cardinality >= ENTITY_MIN_LEVELS:
+            alerts.append(Alert(
+                code="many_levels", severity="info", column=col.name,
+                message=f"'{col.name}' has {col.cardinality:,} levels, so one-hot encoding keeps only the most "
+                f"frequent; if it names an entity spanning several rows (a customer, a case), pass "
+                f"--group-col {col.name} so one entity never sits on both sides of a fold.",
+            ))
         if col.missing_share >= HIGH_MISSING_SHARE and col.kind != "constant":
             alerts.append(Alert(
                 code="high_missing", severity="warning", column=col.name,
@@ -365,8 +382,11 @@ def _category_rates(train_codes: np.ndarray, y: np.ndarray, test_codes: np.ndarr
     return rates[test_codes]
 
 
-def _is_leak(score: UnivariateScore) -> bool:
-    return score.score >= (LEAKAGE_AUC if score.metric == "roc_auc" else LEAKAGE_R2)
+def _leak_severity(score: UnivariateScore) -> Severity | None:
+    critical, suspect = (LEAKAGE_AUC, SUSPECT_AUC) if score.metric == "roc_auc" else (LEAKAGE_R2, SUSPECT_R2)
+    if score.score >= critical:
+        return "critical"
+    return "warning" if score.score >= suspect else None
 
 
 def _metric_label(metric: str) -> str:

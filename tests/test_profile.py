@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor.load import load_dataset
-from dladvisor.profile import profile_dataset
+from dladvisor.profile import SUSPECT_AUC, profile_dataset
 
 
 def _codes(profile) -> set[str]:
@@ -26,6 +26,12 @@ def test_column_kinds(mixed_frame):
     }
     assert profile.tabular_columns == ["income", "region", "member", "signup"]
     assert {"id_column", "constant_column", "text_column", "image_path_column", "time_columns"} <= _codes(profile)
+
+
+def test_entity_like_categorical_suggests_a_group_column():
+    frame = pd.DataFrame({"case": [f"c{i // 2}" for i in range(300)], "x": np.arange(300.0), "y": [0, 1] * 150})
+    profile = profile_dataset(load_dataset(frame, target="y"))
+    assert any(a.code == "many_levels" and "--group-col case" in a.message for a in profile.alerts)
 
 
 def test_missing_share_and_cardinality(mixed_frame):
@@ -57,9 +63,15 @@ def test_class_balance_and_imbalance_alert():
     assert "class_imbalance" in _codes(profile)
 
 
-def test_leaked_column_is_flagged_and_honest_columns_are_not(cancer_frame):
-    honest = profile_dataset(load_dataset(cancer_frame, target="diagnosis"))
-    assert honest.leakage_suspects == ()
+def test_strong_honest_columns_are_not_leakage_suspects():
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame  # 569 rows; single measurements reach ROC-AUC 0.93
+    profile = profile_dataset(load_dataset(frame, target="target"))
+    assert profile.leakage_suspects == () and 0.9 < profile.strongest_single_columns[0].score < SUSPECT_AUC
+
+
+def test_leaked_column_is_flagged(cancer_frame):
     frame = cancer_frame.copy()
     frame["review_outcome"] = np.where(frame["diagnosis"] == "malignant", 1.0, 0.0) + np.random.default_rng(0).normal(
         0, 0.05, len(frame)
@@ -67,6 +79,16 @@ def test_leaked_column_is_flagged_and_honest_columns_are_not(cancer_frame):
     leaky = profile_dataset(load_dataset(frame, target="diagnosis"))
     assert [s.column for s in leaky.leakage_suspects] == ["review_outcome"]
     assert leaky.alerts[0].code == "leakage_suspect" and leaky.alerts[0].severity == "critical"
+
+
+def test_suspiciously_strong_column_is_a_warning(cancer_frame):
+    frame = cancer_frame.copy()
+    # The outcome blurred by noise: alone it reaches ROC-AUC 0.98, strong enough to question, not a certain leak.
+    noise = np.random.default_rng(0).normal(0, 0.25, len(frame))
+    frame["recorded_later"] = (frame["diagnosis"] == "malignant") + noise
+    profile = profile_dataset(load_dataset(frame, target="diagnosis"))
+    alert = next(a for a in profile.alerts if a.code == "leakage_suspect")
+    assert alert.column == "recorded_later" and alert.severity == "warning"
 
 
 def test_identifier_that_predicts_the_target_is_flagged(cancer_frame):

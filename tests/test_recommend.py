@@ -6,7 +6,7 @@ import pytest
 
 from dladvisor.benchmark import BenchmarkResult, CandidateResult, MetricSummary, SplitInfo, Timing
 from dladvisor.cost import CandidateCost, CostReport
-from dladvisor.profile import Alert, DataSufficiency, DatasetProfile
+from dladvisor.profile import Alert, DatasetProfile, DataSufficiency
 from dladvisor.recommend import recommend
 
 COMPLEXITY = {"dummy": 0, "linear": 1, "knn": 2, "random_forest": 3, "xgboost": 4}

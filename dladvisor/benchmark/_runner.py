@@ -175,7 +175,8 @@ def _run_candidate(spec, context, X, dataset, folds, deadline, on_fold_done) -> 
     fit_seconds, predict_seconds, predicted_rows = [], [], 0
     latency_ms, size_bytes, first_model = float("nan"), 0, None
     base = dict(
-        name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity, description=spec.description
+        name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
+        description=spec.description,
     )
     for index, (train, test) in enumerate(folds):
         remaining = deadline - time.perf_counter()
