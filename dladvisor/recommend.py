@@ -10,6 +10,7 @@ from typing import Literal
 
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import METRIC_LABELS, BenchmarkResult, CandidateResult
+from dladvisor.benchmark import format_number as fmt
 from dladvisor.cost import CostReport
 from dladvisor.profile import DatasetProfile
 
@@ -18,6 +19,9 @@ RULE = (
     "Among candidates that beat the baseline, pick the simplest whose mean score lies inside the best candidate's "
     "95% confidence interval; critical data alerts (such as leakage) block any recommendation."
 )
+
+# Warnings about problems that inflate the measured score rather than merely complicate deployment.
+SCORE_THREATS = ("leakage_suspect", "id_with_signal", "conflicting_labels", "duplicate_rows")
 
 
 class Recommendation(Frozen):
@@ -41,7 +45,7 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
         if ranked:
             best = ranked[0]
             reasons.append(
-                f"The best score ({best.label}, {metric} {_fmt(benchmark.primary(best).mean)}) is not trustworthy "
+                f"The best score ({best.label}, {metric} {fmt(benchmark.primary(best).mean)}) is not trustworthy "
                 "until this is resolved: leaked information inflates it."
             )
         return Recommendation(
@@ -62,19 +66,19 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
     choice = min(inside, key=lambda c: (c.complexity, -_signed(benchmark, c)))
     choice_score = benchmark.primary(choice)
     reasons = [
-        f"{best.label} scores the best {metric}: {_fmt(best_score.mean)} "
-        f"(95% CI {_fmt(best_score.ci_low)}–{_fmt(best_score.ci_high)}) over {benchmark.split.n_folds} "
+        f"{best.label} scores the best {metric}: {fmt(best_score.mean)} "
+        f"(95% CI {fmt(best_score.ci_low)}–{fmt(best_score.ci_high)}) over {benchmark.split.n_folds} "
         f"{benchmark.split.kind} folds."
     ]
     if choice is not best:
         reasons.append(
-            f"{choice.label} scores {_fmt(choice_score.mean)}, inside that interval, and is simpler"
+            f"{choice.label} scores {fmt(choice_score.mean)}, inside that interval, and is simpler"
             f"{_cost_comparison(cost, choice, best)}."
         )
     others = [c for c in inside if c not in (best, choice)]
     if others:
         reasons.append(
-            "Also inside the interval: " + ", ".join(f"{c.label} ({_fmt(benchmark.primary(c).mean)})" for c in others)
+            "Also inside the interval: " + ", ".join(f"{c.label} ({fmt(benchmark.primary(c).mean)})" for c in others)
             + "."
         )
 
@@ -86,20 +90,24 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
                 headline="No model reliably beats the baseline: these columns carry little signal for the target.",
                 reasons=(
                     *reasons,
-                    f"The baseline scores {_fmt(base)}, inside the best model's interval; more or better features "
+                    f"The baseline scores {fmt(base)}, inside the best model's interval; more or better features "
                     "are needed before any model (deep or not) is worth deploying.",
                 ),
             )
         lift = abs(choice_score.mean - base)
-        reasons.append(f"It improves on the baseline ({_fmt(base)}) by {_fmt(lift)} {metric}.")
-    if warnings:
-        reasons.append(f"{len(warnings)} data warning(s) in the profile deserve a look before shipping.")
+        reasons.append(f"It improves on the baseline ({fmt(base)}) by {fmt(lift)} {metric}.")
+    # Warnings that can inflate the score itself are spelled out; the rest are counted.
+    named = [a for a in warnings if a.code in SCORE_THREATS]
+    reasons += [f"Check before shipping: {a.message}" for a in named]
+    if len(warnings) > len(named):
+        others = len(warnings) - len(named)
+        reasons.append(f"{others} {'other ' if named else ''}data warning(s) in the profile deserve a look.")
     reasons.append(f"Deep learning outlook: {profile.data_sufficiency.reason}")
     return Recommendation(
         verdict="WARN" if warnings else "PASS",
         action="use_classical",
         candidate=choice.name,
-        headline=f"Use {choice.label} ({metric} {_fmt(choice_score.mean)}).",
+        headline=f"Use {choice.label} ({metric} {fmt(choice_score.mean)}).",
         reasons=tuple(reasons),
     )
 
@@ -131,7 +139,3 @@ def _cost_comparison(cost: CostReport, choice: CandidateResult, best: CandidateR
 
 def _size(megabytes: float) -> str:
     return f"{megabytes * 1000:.0f} kB" if megabytes < 1 else f"{megabytes:.1f} MB"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3f}" if abs(value) < 100 else f"{value:,.1f}"

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dladvisor.assessment import Assessment
-from dladvisor.benchmark import METRIC_LABELS
+from dladvisor.benchmark import METRIC_LABELS, format_number
 from dladvisor.profile import DatasetProfile
 
 VERDICT_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "red"}
@@ -54,7 +54,8 @@ def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
         score = bench.primary(candidate)
         style = "bold cyan" if candidate.name == chosen else None
         table.add_row(
-            str(rank), candidate.label, f"{score.mean:.3f}", f"{score.ci_low:.3f}–{score.ci_high:.3f}",
+            str(rank), candidate.label, format_number(score.mean),
+            f"{format_number(score.ci_low)}–{format_number(score.ci_high)}",
             f"{candidate.timing.fit_seconds_per_fold:.2f}", style=style,
         )
     for candidate in bench.candidates:

@@ -96,6 +96,15 @@ def test_warnings_turn_pass_into_warn(severity, verdict):
     assert _decide(bench, alert).verdict == verdict
 
 
+def test_leakage_warnings_are_spelled_out_not_counted():
+    suspect = Alert(code="leakage_suspect", severity="warning", column="injury", message="'injury' alone reaches 0.98.")
+    other = Alert(code="class_imbalance", severity="warning", message="Imbalanced.")
+    bench = _bench({"dummy": (0.5, 0), "xgboost": (0.99, 0.01)})
+    reasons = _decide(bench, suspect, other).reasons
+    assert "Check before shipping: 'injury' alone reaches 0.98." in reasons
+    assert "1 other data warning(s) in the profile deserve a look." in reasons
+
+
 def test_nothing_finished():
     bench = _bench({"dummy": (0.5, 0)})
     assert _decide(bench).action == "no_result"

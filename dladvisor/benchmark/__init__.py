@@ -13,7 +13,7 @@ Files starting with `_` are machinery: the registry, preprocessing, folds, metri
 
 from dladvisor.benchmark import classical  # noqa: F401  (registers the classical candidates)
 from dladvisor.benchmark._folds import SplitInfo, make_folds
-from dladvisor.benchmark._metrics import METRIC_LABELS, MetricSummary
+from dladvisor.benchmark._metrics import METRIC_LABELS, MetricSummary, format_number
 from dladvisor.benchmark._registry import get_candidate, list_candidates, register_candidate
 from dladvisor.benchmark._runner import BenchmarkResult, CandidateResult, Timing, predict, run_benchmark
 
@@ -24,6 +24,7 @@ __all__ = [
     "MetricSummary",
     "SplitInfo",
     "Timing",
+    "format_number",
     "get_candidate",
     "list_candidates",
     "make_folds",

@@ -68,7 +68,7 @@ def make_folds(dataset: Dataset, *, n_folds: int, seed: int) -> tuple[list[tuple
     else:
         folds = list(KFold(n_folds, shuffle=True, random_state=seed).split(rows))
         info = SplitInfo(
-            kind="k-fold", n_folds=n_folds,
+            kind="shuffled", n_folds=n_folds,
             description=f"{n_folds} shuffled folds (seed {seed}); every candidate sees the same folds.",
         )
     return folds, info

@@ -29,6 +29,13 @@ METRIC_LABELS = {
 }
 
 
+def format_number(value: float | None) -> str:
+    """Scores as people read them: 0.842 for rates, 23,612.4 for money-sized errors."""
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:.3f}" if abs(value) < 100 else f"{value:,.1f}"
+
+
 def metrics_for(task: str) -> tuple[str, ...]:
     return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
 

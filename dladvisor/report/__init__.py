@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from dladvisor.assessment import Assessment
-from dladvisor.benchmark import METRIC_LABELS
+from dladvisor.benchmark import METRIC_LABELS, format_number
 from dladvisor.benchmark._metrics import metrics_for
 from dladvisor.errors import UserError
 
@@ -26,7 +26,7 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=_num, pct=_pct, ci=_ci, cell=_cell)
+    env.filters.update(num=format_number, pct=_pct, ci=_ci, cell=_cell)
     template = env.get_template("report.md.j2")
     return template.render(
         a=assessment,
@@ -87,12 +87,6 @@ class _Plots(dict):
         return self.get(name, "")
 
 
-def _num(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
 def _pct(value: float) -> str:
     if not value:
         return "0%"
@@ -102,7 +96,7 @@ def _pct(value: float) -> str:
 def _ci(summary) -> str:
     if math.isnan(summary.mean):
         return "–"
-    return f"{_num(summary.mean)} ({_num(summary.ci_low)}–{_num(summary.ci_high)})"
+    return f"{format_number(summary.mean)} ({format_number(summary.ci_low)}–{format_number(summary.ci_high)})"
 
 
 def _cell(text: object) -> str:
