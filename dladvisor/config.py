@@ -27,6 +27,10 @@ class AssessConfig(Frozen):
     group_col: str | None = None
     time_col: str | None = None
     encoding: str | None = None
+    device: str = "auto"
+    text_model: str = "all-MiniLM-L6-v2"
+    image_model: str = "tf_efficientnet_lite0"
+    learning_curves: bool = True
 
 
 def parse_duration(text: str) -> float:

@@ -1,7 +1,8 @@
 """Explain stage: which columns each model relies on, measured by permutation importance.
 
-For each completed candidate, the model fitted on fold 1 is scored on up to `MAX_ROWS` of fold 1's held-out rows
-with one column shuffled at a time; the drop in the primary metric is that column's importance.
+For each completed tabular candidate, the model fitted on fold 1 is scored on up to `MAX_ROWS` of fold 1's
+held-out rows with one column shuffled at a time; the drop in the primary metric is that column's importance.
+Text and image models are not explained by shuffling whole columns (a single text column would say nothing).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def explain_models(dataset: Dataset, benchmark: BenchmarkResult, *, seed: int = 
 
     explanations = []
     for candidate in benchmark.completed:
-        if candidate.family == "baseline" or candidate.first_fold_model is None:
+        if candidate.family == "baseline" or candidate.modality != "tabular" or candidate.first_fold_model is None:
             continue
         started = time.perf_counter()
         result = permutation_importance(

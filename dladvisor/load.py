@@ -68,7 +68,7 @@ def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if not path.exists():
         raise UserError(f"File not found: {path}. Check the path (it is relative to {Path.cwd()}).")
     if path.is_dir():
-        raise UserError(f"{path} is a folder; pass a data file (.csv, .parquet or .jsonl).")
+        return read_image_folder(path)
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -99,6 +99,25 @@ def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if len(frame) == 0:
         raise UserError(f"{path.name} has a header but no data rows; export the rows too.")
     return frame
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def read_image_folder(folder: Path) -> pd.DataFrame:
+    """A folder of class sub-folders (cats/1.png, dogs/2.png) as a table of relative image paths and labels."""
+    rows = [
+        {"image": str(file.relative_to(folder)), "label": sub.name}
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for file in sorted(sub.rglob("*"))
+        if file.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    if not rows:
+        raise UserError(
+            f"{folder} is a folder without class sub-folders of images; pass a data file (.csv, .parquet, .jsonl) "
+            "or a folder laid out as CLASS_NAME/image.png."
+        )
+    return pd.DataFrame(rows)
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
@@ -181,7 +200,8 @@ def load_dataset(
         name = source_name or "in-memory table"
     else:
         path = Path(source)
-        frame, base_dir = read_table(path, encoding=encoding), path.resolve().parent
+        frame = read_table(path, encoding=encoding)
+        base_dir = path.resolve() if path.is_dir() else path.resolve().parent
         name = source_name or str(source)
 
     target_name = _resolve_target(frame, target)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from dladvisor.assessment import Assessment, DatasetInfo, RunInfo
-from dladvisor.benchmark import list_candidates, run_benchmark
+from dladvisor.benchmark import run_benchmark
 from dladvisor.config import AssessConfig
 from dladvisor.cost import measure_costs
 from dladvisor.explain import explain_models
@@ -46,21 +46,13 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     started = time.perf_counter()
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
 
-    n_candidates = len(config.candidates) or len(list_candidates(dataset.task))
-    total = n_candidates * config.folds
-    done = 0
-
-    def fold_done(_: str) -> None:
-        nonlocal done
-        done += 1
-        progress("benchmark", done, total)
-
-    progress("benchmark", 0, total)
+    progress("benchmark", 0, 1)
     benchmark = run_benchmark(
         dataset, profile, n_folds=config.folds, seed=config.seed, time_budget_seconds=config.time_budget_seconds,
-        candidates=list(config.candidates) or None, primary_metric=config.metric, on_fold_done=fold_done,
+        candidates=list(config.candidates) or None, primary_metric=config.metric, device=config.device,
+        text_model=config.text_model, image_model=config.image_model, learning_curves=config.learning_curves,
+        on_progress=lambda done, total: progress("benchmark", done, total),
     )
-    progress("benchmark", total, total)
     progress("cost", 0, 1)
     cost = measure_costs(benchmark)
     progress("cost", 1, 1)

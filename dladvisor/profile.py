@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor._frozen import Frozen
-from dladvisor.load import Dataset
+from dladvisor.load import IMAGE_SUFFIXES, Dataset
 
 ColumnKind = Literal[
     "numeric", "categorical", "boolean", "datetime", "text", "image_path", "id_like", "constant"
@@ -23,7 +23,6 @@ Severity = Literal["info", "warning", "critical"]
 
 # Kinds the tabular candidates learn from; the rest are set aside (or left to modality-specific candidates).
 TABULAR_KINDS = ("numeric", "boolean", "categorical", "datetime")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 BOOLEAN_WORDS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
 ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|idx|index)$|[a-z]Id$|^id", re.IGNORECASE)
 DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?.*)?\s*$")

@@ -16,9 +16,12 @@ from dladvisor.profile import DatasetProfile
 
 Verdict = Literal["PASS", "WARN", "FAIL"]
 RULE = (
-    "Among candidates that beat the baseline, pick the simplest whose mean score lies inside the best candidate's "
-    "95% confidence interval; critical data alerts (such as leakage) block any recommendation."
+    "Among classical candidates that beat the baseline, pick the simplest whose mean score lies inside the best "
+    "one's 95% confidence interval; prefer the best deep candidate only when its paired lift over the best "
+    "classical candidate, on the same rows, is significantly positive; critical data alerts (such as leakage) "
+    "block any recommendation."
 )
+DEEP_ACTIONS = {"frozen": "use_embeddings", "fine-tune": "fine_tune", "from scratch": "use_deep_tabular"}
 
 # Warnings about problems that inflate the measured score rather than merely complicate deployment.
 SCORE_THREATS = ("leakage_suspect", "id_with_signal", "conflicting_labels", "duplicate_rows")
@@ -26,7 +29,9 @@ SCORE_THREATS = ("leakage_suspect", "id_with_signal", "conflicting_labels", "dup
 
 class Recommendation(Frozen):
     verdict: Verdict
-    action: Literal["use_classical", "fix_data", "no_signal", "no_result"]
+    action: Literal[
+        "use_classical", "use_embeddings", "fine_tune", "use_deep_tabular", "fix_data", "no_signal", "no_result"
+    ]
     candidate: str | None
     headline: str
     reasons: tuple[str, ...]
@@ -35,7 +40,8 @@ class Recommendation(Frozen):
 
 def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostReport) -> Recommendation:
     metric = METRIC_LABELS[benchmark.primary_metric]
-    ranked = [c for c in benchmark.ranked() if c.family != "baseline"]
+    ranked = [c for c in benchmark.ranked() if c.family == "classical"]
+    deep_ranked = [c for c in benchmark.ranked() if c.family == "deep"]
     critical = [a for a in profile.alerts if a.severity == "critical"]
     warnings = [a for a in profile.alerts if a.severity == "warning"]
     baseline = next((c for c in benchmark.completed if c.family == "baseline"), None)
@@ -52,7 +58,7 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
             verdict="FAIL", action="fix_data", candidate=None,
             headline="Do not ship: fix the data first.", reasons=tuple(reasons),
         )
-    if not ranked:
+    if not ranked and not deep_ranked:
         skipped = "; ".join(f"{c.label}: {c.reason}" for c in benchmark.candidates if c.status != "ok")
         return Recommendation(
             verdict="FAIL", action="no_result", candidate=None,
@@ -60,6 +66,11 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
             reasons=(skipped or "Only the baseline ran.",),
         )
 
+    lift = benchmark.lift
+    if lift is not None and lift.significant and lift.lift > 0:
+        return _recommend_deep(benchmark, profile, warnings, metric)
+    if not ranked:
+        ranked = deep_ranked
     best = ranked[0]
     best_score = benchmark.primary(best)
     inside = [c for c in ranked if _within(benchmark, c, best)]
@@ -94,15 +105,13 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
                     "are needed before any model (deep or not) is worth deploying.",
                 ),
             )
-        lift = abs(choice_score.mean - base)
-        reasons.append(f"It improves on the baseline ({fmt(base)}) by {fmt(lift)} {metric}.")
-    # Warnings that can inflate the score itself are spelled out; the rest are counted.
-    named = [a for a in warnings if a.code in SCORE_THREATS]
-    reasons += [f"Check before shipping: {a.message}" for a in named]
-    if len(warnings) > len(named):
-        others = len(warnings) - len(named)
-        reasons.append(f"{others} {'other ' if named else ''}data warning(s) in the profile deserve a look.")
-    reasons.append(f"Deep learning outlook: {profile.data_sufficiency.reason}")
+        gain = abs(choice_score.mean - base)
+        reasons.append(f"It improves on the baseline ({fmt(base)}) by {fmt(gain)} {metric}.")
+    if lift is not None:
+        reasons.append(_lift_sentence(benchmark, metric) + " Deep learning does not pay off here.")
+    else:
+        reasons.append(f"Deep learning outlook: {profile.data_sufficiency.reason}")
+    reasons += _warning_reasons(warnings)
     return Recommendation(
         verdict="WARN" if warnings else "PASS",
         action="use_classical",
@@ -110,6 +119,50 @@ def recommend(profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostRep
         headline=f"Use {choice.label} ({metric} {fmt(choice_score.mean)}).",
         reasons=tuple(reasons),
     )
+
+
+def _recommend_deep(benchmark: BenchmarkResult, profile, warnings, metric: str) -> Recommendation:
+    deep = benchmark.get(benchmark.lift.deep)
+    score = benchmark.primary(deep)
+    reasons = [
+        _lift_sentence(benchmark, metric),
+        f"{deep.label} scores {fmt(score.mean)} (95% CI {fmt(score.ci_low)}–{fmt(score.ci_high)}, {deep.evaluation}).",
+    ]
+    if deep.training:
+        log = deep.training[0]
+        reasons.append(
+            f"Training: {log.rows_used:,} of {log.rows_available:,} rows, {log.epochs_run} epoch(s) on {log.device}, "
+            f"{log.diagnosis}; {log.advice}"
+        )
+    reasons += _warning_reasons(warnings)
+    return Recommendation(
+        verdict="WARN" if warnings else "PASS",
+        action=DEEP_ACTIONS.get(deep.ladder_step, "use_deep_tabular"),
+        candidate=deep.name,
+        headline=f"Use {deep.label} ({metric} {fmt(score.mean)}): it beats the best classical model significantly.",
+        reasons=tuple(reasons),
+    )
+
+
+def _lift_sentence(benchmark: BenchmarkResult, metric: str) -> str:
+    lift = benchmark.lift
+    deep, classical = benchmark.get(lift.deep), benchmark.get(lift.classical)
+    verdict = "significant" if lift.significant else "not significant"
+    return (
+        f"On the same {lift.rows:,} held-out rows, {deep.label} scores {fmt(lift.deep_score)} and {classical.label} "
+        f"{fmt(lift.classical_score)}: a lift of {lift.lift:+.3f} {metric} (95% CI {lift.ci_low:+.3f} to "
+        f"{lift.ci_high:+.3f}, {verdict})."
+    )
+
+
+def _warning_reasons(warnings) -> list[str]:
+    """Warnings that can inflate the score itself are spelled out; the rest are counted."""
+    named = [a for a in warnings if a.code in SCORE_THREATS]
+    reasons = [f"Check before shipping: {a.message}" for a in named]
+    if len(warnings) > len(named):
+        others = len(warnings) - len(named)
+        reasons.append(f"{others} {'other ' if named else ''}data warning(s) in the profile deserve a look.")
+    return reasons
 
 
 def _signed(benchmark: BenchmarkResult, candidate: CandidateResult) -> float:

@@ -74,3 +74,30 @@ def mixed_frame() -> pd.DataFrame:
         "country": ["FR"] * n,
         "label": np.where(income + rng.normal(0, 8, n) > 50, "churn", "stay"),
     })
+
+
+@pytest.fixture(scope="session")
+def reviews_frame() -> pd.DataFrame:
+    """60 short product reviews, hand-written, labelled positive or negative."""
+    from pathlib import Path
+
+    return pd.read_csv(Path(__file__).parent / "data" / "reviews.csv")
+
+
+@pytest.fixture(scope="session")
+def digits_folder(tmp_path_factory):
+    """72 of scikit-learn's bundled 8x8 handwritten digits (classes 0, 1, 7) as PNG files, with a CSV of paths."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    folder = tmp_path_factory.mktemp("digits")
+    digits = load_digits()
+    rows = []
+    for digit in (0, 1, 7):
+        for i in np.flatnonzero(digits.target == digit)[:24]:
+            path = folder / "images" / str(digit) / f"{i}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((digits.images[i] * 16).astype(np.uint8)).save(path)
+            rows.append({"image": f"images/{digit}/{i}.png", "digit": f"d{digit}"})
+    pd.DataFrame(rows).sample(frac=1, random_state=0).to_csv(folder / "digits.csv", index=False)
+    return folder

@@ -17,12 +17,21 @@ def _bench(frame, target, **options):
     return dataset, run_benchmark(dataset, profile_dataset(dataset), **options)
 
 
+TABULAR = [spec.name for spec in list_candidates() if spec.modality == "tabular"]
+
+
 @pytest.fixture(scope="module")
 def cancer_bench(cancer_frame):
-    return _bench(cancer_frame, "diagnosis", n_folds=3)
+    return _bench(cancer_frame, "diagnosis", n_folds=3, learning_curves=False)
 
 
-@pytest.mark.parametrize("name", [spec.name for spec in list_candidates()])
+def test_candidates_follow_the_columns(cancer_bench, reviews_frame):
+    _, bench = cancer_bench
+    assert [c.name for c in bench.candidates] == TABULAR  # no text or image candidates for a numeric table
+    assert bench.lift is not None and bench.lift.deep == "mlp"
+
+
+@pytest.mark.parametrize("name", TABULAR)
 def test_every_candidate_learns_binary_data(cancer_bench, name):
     _, bench = cancer_bench
     result = bench.get(name)
@@ -37,13 +46,13 @@ def test_every_candidate_learns_binary_data(cancer_bench, name):
     assert result.timing.fit_seconds_total > 0 and result.timing.model_size_bytes > 0
 
 
-@pytest.mark.parametrize("name", [spec.name for spec in list_candidates("regression")])
+@pytest.mark.parametrize("name", [s.name for s in list_candidates("regression") if s.modality == "tabular"])
 def test_every_candidate_runs_regression_with_mixed_columns(diabetes_frame, name):
     frame = diabetes_frame.copy()
     frame["sex"] = np.where(frame["sex"] > 0, "f", "m")  # a categorical column
     frame.loc[::7, "bmi"] = np.nan  # missing values, imputed inside the folds
     frame["visit"] = "2024-01-" + (frame.index % 28 + 1).astype(str).str.zfill(2)  # a date column
-    _, bench = _bench(frame, "progression", n_folds=3, candidates=[name])
+    _, bench = _bench(frame, "progression", n_folds=3, candidates=[name], learning_curves=False)
     result = bench.get(name)
     assert result.status == "ok", result.reason
     assert set(result.metrics) == {"rmse", "mae", "r2"}
@@ -52,7 +61,7 @@ def test_every_candidate_runs_regression_with_mixed_columns(diabetes_frame, name
 
 
 def test_multiclass_metrics(iris_frame):
-    _, bench = _bench(iris_frame, "species", n_folds=3, candidates=["linear"])
+    _, bench = _bench(iris_frame, "species", n_folds=3, candidates=["linear"], learning_curves=False)
     linear = bench.get("linear")
     assert linear.metrics["accuracy"].mean > 0.85
     assert bench.get("dummy").status == "ok"  # the baseline is always added
@@ -92,7 +101,7 @@ def test_fold_count_is_validated(cancer_frame):
 
 
 def test_time_budget_skips_instead_of_overrunning(cancer_frame):
-    _, bench = _bench(cancer_frame, "diagnosis", n_folds=3, time_budget_seconds=1e-9)
+    _, bench = _bench(cancer_frame, "diagnosis", n_folds=3, time_budget_seconds=1e-9, learning_curves=False)
     assert {c.status for c in bench.candidates} == {"skipped"}
     assert "raise --time-budget" in bench.candidates[0].reason
 

@@ -1,6 +1,7 @@
 """Benchmark stage: every candidate model, cross-validated on the same folds.
 
-Candidates live in a registry, one file per family (`classical.py`; deep families join later). To add one:
+Candidates live in a registry, one file per family: `classical.py` (tabular baselines), `mlp.py` (deep tabular),
+`text.py` and `image.py` (classical baselines and the pretrained ladder for each modality). To add one:
 
 1. Write a factory in the family's file that takes a `BuildContext` and returns an unfitted scikit-learn-style
    estimator (with `predict_proba` for classification). Import heavy libraries inside the factory.
@@ -8,10 +9,12 @@ Candidates live in a registry, one file per family (`classical.py`; deep familie
    `complexity` ranks simplicity, which breaks ties in the recommendation.
 3. Run `pytest tests/test_benchmark.py`: the tests loop over every registered candidate.
 
-Files starting with `_` are machinery: the registry, preprocessing, folds, metrics and the runner.
+Deep candidates subclass `_deep.TorchEstimator`, which brings the shared training loop (early stopping, time
+budget, out-of-memory back-off) and training logs. Files starting with `_` are machinery: the registry,
+preprocessing, folds, metrics, the torch loop, pretrained weights, the paired comparison and the runner.
 """
 
-from dladvisor.benchmark import classical  # noqa: F401  (registers the classical candidates)
+from dladvisor.benchmark import classical, image, mlp, text  # noqa: F401  (registers the candidates)
 from dladvisor.benchmark._folds import SplitInfo, make_folds
 from dladvisor.benchmark._metrics import METRIC_LABELS, MetricSummary, format_number
 from dladvisor.benchmark._registry import get_candidate, list_candidates, register_candidate

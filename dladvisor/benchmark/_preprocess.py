@@ -27,8 +27,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("object").where(frame.notna(), np.nan).astype(str).where(frame.notna(), np.nan)
 
 
-def tabular_preprocessor(features: FeatureSpec, *, scale: bool, categorical: str = "onehot"):
-    """A ColumnTransformer for numeric, categorical and datetime columns.
+def tabular_preprocessor(features: FeatureSpec, *, scale: bool, categorical: str = "onehot", extra=()):
+    """A ColumnTransformer for numeric, categorical and datetime columns (plus `extra` (name, transformer, columns)).
 
     Args:
         scale: standardise numeric inputs (for linear models and neighbours, not for trees).
@@ -58,11 +58,19 @@ def tabular_preprocessor(features: FeatureSpec, *, scale: bool, categorical: str
     if scale:
         datetime_steps.append(StandardScaler())
 
-    transformers = []
+    transformers = list(extra)
     if features.numeric:
         transformers.append(("numeric", make_pipeline(*numeric_steps), list(features.numeric)))
     if features.datetime:
         transformers.append(("datetime", make_pipeline(*datetime_steps), list(features.datetime)))
     if features.categorical:
         transformers.append(("categorical", categorical_pipe, list(features.categorical)))
-    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False, sparse_threshold=0.3)
+
+
+def join_text(frame: pd.DataFrame) -> list[str]:
+    """One string per row from one or more text columns ("title: … | body: …" when there are several)."""
+    if frame.shape[1] == 1:
+        return frame.iloc[:, 0].fillna("").astype(str).tolist()
+    parts = [frame[c].fillna("").astype(str).radd(f"{c}: ") for c in frame.columns]
+    return [" | ".join(row) for row in zip(*parts, strict=True)]

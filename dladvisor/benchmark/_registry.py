@@ -19,10 +19,19 @@ class FeatureSpec:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     datetime: tuple[str, ...]
+    text: tuple[str, ...] = ()
+    image: tuple[str, ...] = ()
+
+    @property
+    def tabular(self) -> list[str]:
+        return [*self.numeric, *self.categorical, *self.datetime]
 
     @property
     def all(self) -> list[str]:
-        return [*self.numeric, *self.categorical, *self.datetime]
+        return [*self.tabular, *self.text, *self.image]
+
+    def has(self, modality: str) -> bool:
+        return bool({"tabular": self.tabular, "text": self.text, "image": self.image}[modality])
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,10 @@ class BuildContext:
     features: FeatureSpec
     seed: int
     n_jobs: int
+    device: str = "cpu"
+    max_seconds: float = float("inf")
+    text_model: str = "all-MiniLM-L6-v2"
+    image_model: str = "tf_efficientnet_lite0"
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,9 @@ class CandidateSpec:
     tasks: frozenset[str]
     factory: Callable[[BuildContext], Any]
     regression_label: str | None = None
+    modality: str = "tabular"
+    ladder_step: str = "classical"
+    holdout_on_cpu: bool = False
 
     def label_for(self, task: str) -> str:
         return self.regression_label if task == "regression" and self.regression_label else self.label
@@ -53,6 +69,10 @@ class CandidateSpec:
     @property
     def is_baseline(self) -> bool:
         return self.family == "baseline"
+
+    @property
+    def is_deep(self) -> bool:
+        return self.family == "deep"
 
 
 _REGISTRY: dict[str, CandidateSpec] = {}
@@ -67,24 +87,38 @@ def register_candidate(
     description: str,
     tasks: frozenset[str] = ALL_TASKS,
     regression_label: str | None = None,
+    modality: str = "tabular",
+    ladder_step: str = "classical",
+    holdout_on_cpu: bool = False,
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
-    `complexity` orders candidates from simplest (0) up: when two score alike, the simpler one is recommended.
+    Args:
+        complexity: orders candidates from simplest (0) up; when two score alike, the simpler one is recommended.
+        modality: the columns it needs ("tabular", "text" or "image"); it runs only when the data has them.
+        ladder_step: "classical", "frozen" (pretrained embeddings + linear head), "fine-tune" or "from scratch".
+        holdout_on_cpu: too slow for K folds on a CPU, so there it is scored on the shared held-out rows.
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
         if name in _REGISTRY:
             raise ValueError(f"candidate '{name}' is registered twice")
-        _REGISTRY[name] = CandidateSpec(name, label, family, complexity, description, tasks, factory, regression_label)
+        _REGISTRY[name] = CandidateSpec(
+            name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
+            holdout_on_cpu,
+        )
         return factory
 
     return decorator
 
 
-def list_candidates(task: str | None = None) -> list[CandidateSpec]:
+def list_candidates(task: str | None = None, features: FeatureSpec | None = None) -> list[CandidateSpec]:
+    """Registered candidates, simplest first; only those for `task` and whose columns `features` has."""
     specs = sorted(_REGISTRY.values(), key=lambda s: (s.complexity, s.name))
-    return [s for s in specs if task is None or task in s.tasks]
+    return [
+        s for s in specs
+        if (task is None or task in s.tasks) and (features is None or s.is_baseline or features.has(s.modality))
+    ]
 
 
 def get_candidate(name: str) -> CandidateSpec:

@@ -25,6 +25,11 @@ def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
     if len(assessment.benchmark.completed) > 0:
         plots["leaderboard"] = _leaderboard(assessment, folder / "leaderboard.png")
     plots["target"] = _target(assessment, folder / "target.png")
+    deep_runs = [c for c in assessment.benchmark.completed if c.training]
+    if deep_runs:
+        plots["loss_curves"] = _loss_curves(deep_runs, folder / "loss_curves.png")
+    if assessment.benchmark.learning_curves is not None:
+        plots["learning_curves"] = _learning_curves(assessment, folder / "learning_curves.png")
     focus = assessment.recommendation.candidate or next(
         (c.name for c in assessment.benchmark.ranked() if c.family != "baseline"), None
     )
@@ -95,6 +100,46 @@ def _importance(assessment: Assessment, explanation, path: Path) -> Path:
     model = assessment.benchmark.get(explanation.candidate).label
     ax.set_xlabel(f"drop in {label} when the column is shuffled")
     ax.set_title(f"What {model} relies on")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _loss_curves(runs, path: Path) -> Path:
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.2), squeeze=False)
+    for ax, run in zip(axes[0], runs, strict=True):
+        log = run.training[0]
+        epochs = [h.epoch for h in log.history]
+        ax.plot(epochs, [h.train_loss for h in log.history], "o-", color=HIGHLIGHT, label="training")
+        ax.plot(epochs, [h.val_loss for h in log.history], "s--", color=BASELINE, label="validation")
+        if log.best_epoch:
+            ax.axvline(log.best_epoch, color=MUTED, linewidth=1, linestyle=":", label="best epoch")
+        ax.set_title(f"{run.label}\n{log.diagnosis}", fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _learning_curves(assessment: Assessment, path: Path) -> Path:
+    plt = _pyplot()
+    curves = assessment.benchmark.learning_curves
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for curve, color in zip(curves.curves, (MUTED, HIGHLIGHT), strict=True):
+        ax.plot([p.rows_used for p in curve.points], [p.score for p in curve.points], "o-", color=color,
+                label=curve.label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("training rows used (log scale)")
+    ax.set_ylabel(f"{METRIC_LABELS[curves.metric]} on {curves.evaluated_rows:,} held-out rows")
+    ax.set_title("Learning curves: would more data change the winner?")
+    ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

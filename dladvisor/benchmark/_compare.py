@@ -1,0 +1,153 @@
+"""Deep versus classical on the same rows: a paired bootstrap of the lift, and learning curves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from dladvisor._frozen import Frozen
+from dladvisor.benchmark._metrics import METRIC_LABELS, format_number, score_fold
+
+LIFT_RESAMPLES = 1000
+CURVE_FRACTIONS = (0.25, 0.5, 1.0)
+
+
+class PairedLift(Frozen):
+    """Best deep minus best classical candidate on the rows both scored; positive means deep is better."""
+
+    deep: str
+    classical: str
+    metric: str
+    rows: int
+    deep_score: float
+    classical_score: float
+    lift: float
+    ci_low: float
+    ci_high: float
+    significant: bool
+    method: str
+
+
+def paired_lift(
+    task: str, y: np.ndarray, deep_oof: np.ndarray, classical_oof: np.ndarray, *, deep: str, classical: str,
+    metric: str, higher_is_better: bool, n_classes: int, seed: int,
+) -> PairedLift | None:
+    """Resample the shared rows with replacement, scoring both models on each resample (paired bootstrap)."""
+    scored = ~_missing(deep_oof) & ~_missing(classical_oof)
+    rows = np.flatnonzero(scored)
+    if len(rows) < 10:
+        return None
+    sign = 1 if higher_is_better else -1
+
+    def lift_on(sample: np.ndarray) -> tuple[float, float]:
+        a = score_fold(task, y[sample], deep_oof[sample], n_classes)[metric]
+        b = score_fold(task, y[sample], classical_oof[sample], n_classes)[metric]
+        return a, b
+
+    deep_score, classical_score = lift_on(rows)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(LIFT_RESAMPLES):
+        a, b = lift_on(rng.choice(rows, len(rows), replace=True))
+        if not (math.isnan(a) or math.isnan(b)):
+            draws.append(sign * (a - b))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return PairedLift(
+        deep=deep, classical=classical, metric=metric, rows=len(rows),
+        deep_score=round(deep_score, 6), classical_score=round(classical_score, 6),
+        lift=round(sign * (deep_score - classical_score), 6), ci_low=round(float(low), 6),
+        ci_high=round(float(high), 6), significant=bool(low > 0 or high < 0),
+        method=f"paired bootstrap over the {len(rows):,} rows both models scored ({LIFT_RESAMPLES} resamples); "
+        f"{'higher' if higher_is_better else 'lower'} {METRIC_LABELS[metric]} is better, so a positive lift "
+        "favours the deep model.",
+    )
+
+
+def _missing(prediction: np.ndarray) -> np.ndarray:
+    return np.isnan(prediction).any(axis=1) if prediction.ndim == 2 else np.isnan(prediction)
+
+
+class CurvePoint(Frozen):
+    rows_offered: int
+    rows_used: int
+    score: float
+
+
+class LearningCurve(Frozen):
+    candidate: str
+    label: str
+    points: tuple[CurvePoint, ...]
+
+
+class LearningCurves(Frozen):
+    metric: str
+    evaluated_rows: int
+    curves: tuple[LearningCurve, ...]
+    reading: str
+
+
+def learning_curve(
+    name: str, label: str, fit_and_score: Callable[[np.ndarray], tuple[float, int]], train_rows: np.ndarray,
+    y: np.ndarray, *, seed: int, classification: bool, full: CurvePoint | None = None,
+) -> LearningCurve:
+    """Score after training on growing, nested subsets of `train_rows` (class proportions kept).
+
+    `full`, when given, is the already measured point for all of `train_rows`, so it is not refitted.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(train_rows)
+    if classification:  # interleave classes so every prefix keeps their proportions
+        ranks = np.empty(len(order))
+        for label_value in np.unique(y[order]):
+            members = np.flatnonzero(y[order] == label_value)
+            ranks[members] = np.arange(len(members)) / len(members)
+        order = order[np.argsort(ranks, kind="stable")]
+    points = []
+    for fraction in CURVE_FRACTIONS:
+        if fraction == 1.0 and full is not None:
+            points.append(full)
+            continue
+        subset = np.sort(order[: max(10, int(len(order) * fraction))])
+        score, used = fit_and_score(subset)
+        points.append(CurvePoint(rows_offered=len(subset), rows_used=used, score=round(score, 6)))
+    return LearningCurve(candidate=name, label=label, points=tuple(points))
+
+
+def read_curves(classical: LearningCurve, deep: LearningCurve, *, metric: str, higher_is_better: bool) -> str:
+    """Project each curve one doubling of data ahead from its last segment, and say whether the winner may change."""
+    sign = 1 if higher_is_better else -1
+
+    def slope(curve: LearningCurve) -> float:
+        a, b = curve.points[-2], curve.points[-1]
+        doublings = math.log2(max(b.rows_used, 1) / max(a.rows_used, 1))
+        return sign * (b.score - a.score) / doublings if doublings > 0 else 0.0
+
+    c_last, d_last = classical.points[-1].score, deep.points[-1].score
+    c_slope, d_slope = slope(classical), slope(deep)
+    gap = sign * (d_last - c_last)  # > 0: deep ahead now
+    label = METRIC_LABELS[metric]
+    trend = (
+        f"Per doubling of training data, {classical.label} gains {format_number(c_slope)} {label} and "
+        f"{deep.label} {format_number(d_slope)} (last segment of each curve)."
+    )
+    leader, chaser = (deep, classical) if gap > 0 else (classical, deep)
+    closing = (d_slope - c_slope) if gap <= 0 else (c_slope - d_slope)
+    if abs(gap) < 1e-9:
+        return f"{trend} They are level now; the steeper curve ({_steeper(classical, deep, c_slope, d_slope)}) " \
+               "would likely lead with more data."
+    if closing <= 0:
+        return f"{trend} {leader.label} leads by {format_number(abs(gap))} and gains at least as fast, so more data " \
+               "would likely keep or widen its lead rather than change the winner."
+    doublings = abs(gap) / closing
+    if doublings <= 2:
+        return f"{trend} {chaser.label} trails by {format_number(abs(gap))} but gains faster: at this rate it " \
+               f"would catch up after about {doublings:.1f} more doubling(s) of data, so more data could change " \
+               "the winner."
+    return f"{trend} {chaser.label} gains faster but trails by {format_number(abs(gap))}; it would need about " \
+           f"{doublings:.0f} doublings of data to catch up, so more data is unlikely to change the winner soon."
+
+
+def _steeper(classical: LearningCurve, deep: LearningCurve, c_slope: float, d_slope: float) -> str:
+    return deep.label if d_slope > c_slope else classical.label

@@ -1,0 +1,235 @@
+"""Torch machinery shared by the deep candidates: device choice, one training loop, OOM back-off, diagnosis.
+
+torch is imported inside functions so that the registry (and `dladvisor --help`) stays light.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dladvisor._frozen import Frozen
+from dladvisor.errors import UserError
+
+Diagnosis = Literal["converged", "underfitting", "overfitting", "diverging", "too short to tell"]
+
+
+class EpochLoss(Frozen):
+    epoch: int
+    train_loss: float
+    val_loss: float
+
+
+class TrainingLog(Frozen):
+    """How one deep model trained: the loss curves and everything that limited the run."""
+
+    device: str
+    rows_available: int  # rows of the training fold offered to the model
+    rows_used: int  # rows it could afford in its time budget, including its early-stopping validation split
+    epochs_run: int
+    best_epoch: int
+    batch_size: int
+    stopped_because: str
+    seconds: float
+    history: tuple[EpochLoss, ...]
+    diagnosis: Diagnosis
+    advice: str
+    samples_per_second: float
+
+
+def resolve_device(preference: str) -> str:
+    """'auto' picks CUDA when a GPU is visible; asking for CUDA without one is a user error."""
+    import torch
+
+    if preference not in ("auto", "cpu", "cuda"):
+        raise UserError(f"Unknown --device '{preference}'; use auto, cpu or cuda.")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu or auto.")
+    if preference == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return preference
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    import torch
+
+    return isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+def with_batch_backoff(step: Callable[[int], object], batch_size: int, *, minimum: int = 1):
+    """Call `step(batch_size)`, halving the batch after each out-of-memory error; returns (result, batch size)."""
+    import torch
+
+    while True:
+        try:
+            return step(batch_size), batch_size
+        except (RuntimeError, MemoryError) as error:
+            if not is_out_of_memory(error) or batch_size <= minimum:
+                raise
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            batch_size = max(minimum, batch_size // 2)
+
+
+@dataclass
+class TrainSettings:
+    """Knobs of `train`; `max_seconds` is the wall-clock budget for the whole fit."""
+
+    epochs: int = 20
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup_share: float = 0.1
+    patience: int = 3
+    max_seconds: float = math.inf
+    amp: bool = False
+    schedule: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def train(
+    model,
+    *,
+    make_train_batches: Callable[[int, int], Iterable],
+    make_val_batches: Callable[[int], Iterable],
+    loss_of: Callable[[object, object], object],
+    rows_available: int,
+    rows_used: int,
+    batch_size: int,
+    device: str,
+    settings: TrainSettings,
+) -> TrainingLog:
+    """AdamW with linear warm-up and decay, early stopping on validation loss, and a wall-clock budget.
+
+    `make_train_batches(epoch, batch_size)` yields training batches; `make_val_batches(batch_size)` the
+    validation ones; `loss_of(model, batch)` returns the mean loss of a batch. The best epoch's weights are
+    restored at the end. A CUDA out-of-memory error restarts the epoch with half the batch.
+    """
+    import torch
+
+    started = time.perf_counter()
+    optimizer = torch.optim.AdamW(
+        (p for p in model.parameters() if p.requires_grad), lr=settings.learning_rate,
+        weight_decay=settings.weight_decay,
+    )
+    steps_per_epoch = max(1, math.ceil(rows_used / batch_size))
+    total_steps = steps_per_epoch * settings.epochs
+    warmup = max(1, int(total_steps * settings.warmup_share))
+
+    def lr_factor(step: int) -> float:
+        if not settings.schedule:
+            return 1.0
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.05, (total_steps - step) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    use_amp = settings.amp and device == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    history: list[EpochLoss] = []
+    best_state, best_loss, best_epoch, bad_epochs = None, math.inf, 0, 0
+    stopped = f"finished all {settings.epochs} epochs"
+    samples = 0
+
+    for epoch in range(1, settings.epochs + 1):
+        def run_epoch(size: int, epoch: int = epoch) -> tuple[float, int]:
+            model.train()
+            total, count = 0.0, 0
+            for batch in make_train_batches(epoch, size):
+                optimizer.zero_grad(set_to_none=True)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                    loss = loss_of(model, batch)
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                n = _batch_len(batch)
+                total, count = total + float(loss.detach()) * n, count + n
+                if time.perf_counter() - started > settings.max_seconds:
+                    break
+            return total / max(count, 1), count
+
+        (train_loss, seen), batch_size = with_batch_backoff(run_epoch, batch_size)
+        samples += seen
+        val_loss = evaluate_loss(model, make_val_batches(batch_size), loss_of, use_amp)
+        history.append(EpochLoss(epoch=epoch, train_loss=round(train_loss, 5), val_loss=round(val_loss, 5)))
+        if not math.isfinite(train_loss):
+            stopped = f"training loss became {train_loss} in epoch {epoch}"
+            break
+        if val_loss < best_loss - 1e-4:
+            best_loss, best_epoch, bad_epochs = val_loss, epoch, 0
+            best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+        else:
+            bad_epochs += 1
+            if bad_epochs >= settings.patience:
+                stopped = f"early stopping: validation loss did not improve for {settings.patience} epochs"
+                break
+        if time.perf_counter() - started > settings.max_seconds:
+            stopped = f"time budget of {settings.max_seconds:.0f} s reached in epoch {epoch}"
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    seconds = time.perf_counter() - started
+    diagnosis, advice = diagnose(history)
+    return TrainingLog(
+        device=device, rows_available=rows_available, rows_used=rows_used, epochs_run=len(history),
+        best_epoch=best_epoch, batch_size=batch_size, stopped_because=stopped, seconds=round(seconds, 2),
+        history=tuple(history), diagnosis=diagnosis, advice=advice,
+        samples_per_second=round(samples / max(seconds, 1e-9), 2),
+    )
+
+
+def evaluate_loss(model, batches: Iterable, loss_of, use_amp: bool = False) -> float:
+    import torch
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+        for batch in batches:
+            n = _batch_len(batch)
+            total, count = total + float(loss_of(model, batch)) * n, count + n
+    return total / max(count, 1)
+
+
+def _batch_len(batch) -> int:
+    """Rows in a (data, targets) batch; data may be a dict of tensors (tokenised text)."""
+    return len(batch[1])
+
+
+def diagnose(history: list[EpochLoss] | tuple[EpochLoss, ...]) -> tuple[Diagnosis, str]:
+    """Read the loss curves the way a practitioner would, and say what to try."""
+    if not history:
+        return "too short to tell", "No epoch finished inside the time budget; raise --time-budget or use a GPU."
+    train = [h.train_loss for h in history]
+    val = [h.val_loss for h in history]
+    if not all(map(math.isfinite, train + val)) or train[-1] > train[0] * 1.5:
+        return "diverging", (
+            "The training loss grew: lower the learning rate (try 3-10x smaller) and check the inputs and labels "
+            "for errors or extreme values."
+        )
+    if len(history) < 2:
+        return "too short to tell", (
+            "Only one epoch fitted in the budget, so convergence is unknown; give it more time (--time-budget) or "
+            "a GPU (--device cuda)."
+        )
+    best = min(range(len(val)), key=val.__getitem__)
+    gap = val[-1] - train[-1]
+    if best < len(val) - 1 and val[-1] > val[best] * 1.05 and gap > 0:
+        return "overfitting", (
+            f"Validation loss was best at epoch {best + 1} and then rose while training loss kept falling: early "
+            "stopping kept the best epoch; more data, stronger regularisation (weight decay, dropout) or fewer "
+            "trainable layers (the frozen step) would help."
+        )
+    improving = val[-1] < val[-2] - 1e-3 and train[-1] < train[-2] - 1e-3
+    if improving:
+        return "underfitting", (
+            "Both losses were still falling when training stopped: more epochs or a larger time budget (or a GPU) "
+            "should improve the score; a slightly higher learning rate may also help."
+        )
+    return "converged", "Losses levelled off: training ran long enough for this data; more gains need more data."

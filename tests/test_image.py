@@ -1,0 +1,80 @@
+"""The image ladder on scikit-learn's bundled digits, and proof that the packaged CNN weights are pretrained."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dladvisor.benchmark import run_benchmark
+from dladvisor.benchmark._pretrained import load_image_model
+from dladvisor.errors import UserError
+from dladvisor.load import load_dataset
+from dladvisor.profile import profile_dataset
+
+IMAGE_CANDIDATES = ["pixels_logistic", "pixels_xgboost", "image_frozen", "image_finetune"]
+
+
+def test_packaged_weights_are_the_imagenet_pretrained_ones():
+    import torch
+    from PIL import Image
+    from skimage import data
+
+    model = load_image_model("tf_efficientnet_lite0", num_classes=1000).eval()
+    predictions = []
+    for picture in (data.chelsea(), data.coffee()):
+        resized = np.asarray(Image.fromarray(picture).resize((224, 224)), dtype=np.float32) / 255
+        tensor = (torch.from_numpy(resized).permute(2, 0, 1)[None] - 0.5) / 0.5
+        with torch.no_grad():
+            predictions.append(int(model(tensor).argmax()))
+    assert predictions == [285, 967]  # Egyptian cat, espresso
+
+
+@pytest.fixture(scope="module")
+def ladder(digits_folder):
+    dataset = load_dataset(digits_folder / "digits.csv", target="digit")
+    profile = profile_dataset(dataset)
+    bench = run_benchmark(dataset, profile, n_folds=3, candidates=IMAGE_CANDIDATES, time_budget_seconds=60)
+    return profile, bench
+
+
+def test_image_paths_are_detected_and_every_rung_runs(ladder):
+    profile, bench = ladder
+    assert profile.columns_of("image_path") == ["image"]
+    for name in IMAGE_CANDIDATES:
+        result = bench.get(name)
+        assert result.status == "ok", result.reason
+    assert bench.get("pixels_logistic").metrics["accuracy"].mean > 0.8  # 0, 1 and 7 differ clearly
+    assert bench.get("image_finetune").training[0].history
+    assert bench.lift is not None and bench.learning_curves is not None
+
+
+def test_folder_of_class_subfolders_is_a_dataset(digits_folder):
+    dataset = load_dataset(digits_folder / "images")
+    assert dataset.target_name == "label" and dataset.classes == ("0", "1", "7")
+    assert profile_dataset(dataset).columns_of("image_path") == ["image"]
+
+
+def test_paths_escaping_the_data_folder_are_refused(digits_folder, tmp_path):
+    frame = pd.read_csv(digits_folder / "digits.csv")
+    frame.loc[0, "image"] = "../../etc/passwd.png"
+    path = digits_folder / "escape.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, target="digit")
+    with pytest.raises(UserError, match="outside the data folder"):
+        run_benchmark(dataset, profile_dataset(dataset), n_folds=3, candidates=["pixels_logistic"])
+
+
+def test_missing_image_files_are_reported(digits_folder):
+    frame = pd.read_csv(digits_folder / "digits.csv")
+    frame.loc[:2, "image"] = "images/0/missing.png"
+    path = digits_folder / "missing.csv"
+    frame.to_csv(path, index=False)
+    dataset = load_dataset(path, target="digit")
+    with pytest.raises(UserError, match="3 image file"):
+        run_benchmark(dataset, profile_dataset(dataset), n_folds=3, candidates=["pixels_logistic"])
+
+
+def test_unknown_timm_model_is_a_clear_error():
+    with pytest.raises(UserError, match="--image-model tf_efficientnet_lite0"):
+        load_image_model("no_such_timm_model_xyz", num_classes=3)

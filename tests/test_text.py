@@ -1,0 +1,98 @@
+"""The text ladder on 60 hand-written reviews: TF-IDF baselines, frozen MiniLM embeddings, fine-tuned MiniLM."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from dladvisor.benchmark import run_benchmark
+from dladvisor.benchmark.text import TextFineTuner, embed_texts
+from dladvisor.errors import UserError
+from dladvisor.load import load_dataset
+from dladvisor.profile import profile_dataset
+
+TEXT_CANDIDATES = ["tfidf_logistic", "tfidf_svm", "text_frozen", "text_finetune"]
+
+
+@pytest.fixture(scope="module")
+def ladder(reviews_frame):
+    dataset = load_dataset(reviews_frame, target="sentiment")
+    profile = profile_dataset(dataset)
+    bench = run_benchmark(dataset, profile, n_folds=3, candidates=TEXT_CANDIDATES, time_budget_seconds=90)
+    return dataset, profile, bench
+
+
+def test_review_column_is_detected_as_text(ladder):
+    _, profile, bench = ladder
+    assert profile.columns_of("text") == ["review"]
+    assert bench.features_used == ["review"]
+
+
+def test_every_rung_of_the_ladder_runs(ladder):
+    _, _, bench = ladder
+    results = {c.name: c for c in bench.candidates}
+    assert set(results) == {"dummy", *TEXT_CANDIDATES}
+    for name in TEXT_CANDIDATES:
+        assert results[name].status == "ok", results[name].reason
+    # On a CPU the pretrained models share one held-out set; the TF-IDF baselines run every fold.
+    assert results["tfidf_logistic"].evaluation == "3 folds"
+    assert results["text_frozen"].evaluation.startswith("held-out rows")
+    assert results["text_frozen"].metrics["roc_auc"].method == "bootstrap"
+    # Pretrained sentence embeddings separate clear sentiment even from 40 training sentences.
+    assert results["text_frozen"].metrics["roc_auc"].mean > 0.8
+
+
+def test_deep_runs_log_their_loss_curves(ladder):
+    _, _, bench = ladder
+    for name in ("text_frozen", "text_finetune"):
+        (log,) = bench.get(name).training
+        assert log.epochs_run == len(log.history) >= 1 and log.diagnosis
+        assert log.rows_used <= log.rows_available
+
+
+def test_paired_lift_compares_the_same_rows(ladder):
+    _, _, bench = ladder
+    lift = bench.lift
+    assert lift is not None and lift.classical in ("tfidf_logistic", "tfidf_svm")
+    assert lift.rows == bench.holdout_rows
+    assert lift.ci_low <= lift.lift <= lift.ci_high
+    assert lift.significant == (lift.ci_low > 0 or lift.ci_high < 0)
+
+
+def test_learning_curves_cover_best_classical_and_best_deep(ladder):
+    _, _, bench = ladder
+    curves = bench.learning_curves
+    assert [c.candidate for c in curves.curves] == [bench.lift.classical, bench.lift.deep]
+    for curve in curves.curves:
+        offered = [p.rows_offered for p in curve.points]
+        assert offered == sorted(offered) and len(offered) == 3
+    assert "doubling" in curves.reading
+
+
+def test_fine_tuning_lowers_the_training_loss(reviews_frame):
+    X = reviews_frame[["review"]]
+    y = (reviews_frame["sentiment"] == "positive").astype(int).to_numpy()
+    model = TextFineTuner(
+        model_name="all-MiniLM-L6-v2", text_columns=("review",), task="binary", n_classes=2, epochs=6, patience=6,
+        learning_rate=1e-4, batch_size=16, seed=0,
+    ).fit(X, y)
+    history = model.training_log_.history
+    assert history[-1].train_loss < history[0].train_loss
+
+
+def test_embeddings_are_cached_and_normalised():
+    texts = ["a good day", "a bad day", "a good day"]
+    vectors = embed_texts("all-MiniLM-L6-v2", texts, "cpu")
+    assert vectors.shape == (3, 384)
+    assert (vectors[0] == vectors[2]).all()
+    assert abs(float((vectors**2).sum(axis=1).mean()) - 1.0) < 1e-4
+
+
+def test_unreachable_text_model_is_a_clear_error(reviews_frame, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    dataset = load_dataset(reviews_frame, target="sentiment")
+    with pytest.raises(UserError, match="--text-model all-MiniLM-L6-v2"):
+        run_benchmark(dataset, profile_dataset(dataset), n_folds=3, candidates=["text_frozen"],
+                      text_model="no-such-org/no-such-model-for-dladvisor", learning_curves=False)
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
