@@ -20,7 +20,7 @@ from dladvisor.recommend import Recommendation
 
 SCHEMA_VERSION = "1.0"
 # JSON keys whose values are measured timings or memory: they differ between runs of the same seed.
-VOLATILE_KEYS = frozenset({"timing", "cost", "created_at", "wall_seconds", "seconds"})
+VOLATILE_KEYS = frozenset({"timing", "cost", "created_at", "wall_seconds", "seconds", "samples_per_second"})
 LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy")
 
 

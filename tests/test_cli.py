@@ -114,3 +114,43 @@ def test_out_folder_with_user_files_is_refused_before_any_work(cancer_csv, tmp_p
     result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--out", str(precious)])
     assert result.exit_code == 2 and "not a dladvisor report" in result.output
     assert [p.name for p in precious.iterdir()] == ["todo.txt"]
+
+
+@pytest.fixture
+def reviews_csv(tmp_path, reviews_frame):
+    path = tmp_path / "reviews.csv"
+    reviews_frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--device", "tpu"], "Unknown --device"),
+        (["-c", "image_frozen"], "needs image columns"),
+        (["-c", "text_frozen", "--text-model", "no-such-org/no-such-model-dladvisor"], "--text-model all-MiniLM-L6-v2"),
+    ],
+)
+def test_deep_options_fail_clearly(reviews_csv, tmp_path, monkeypatch, extra, message):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["assess", str(reviews_csv), "-t", "sentiment", "--folds", "3", "--out", str(out),
+                                 *extra])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_cuda_without_a_gpu_is_a_user_error(reviews_csv, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    out = str(tmp_path / "o")
+    result = runner.invoke(app, ["assess", str(reviews_csv), "-t", "sentiment", "--device", "cuda", "--out", out])
+    assert result.exit_code == 2 and "no CUDA GPU" in result.output
+
+
+def test_unknown_demo_kind():
+    result = runner.invoke(app, ["demo", "--kind", "audio"])
+    assert result.exit_code == 2 and "Unknown demo kind 'audio'" in result.output

@@ -108,3 +108,36 @@ def test_leakage_warnings_are_spelled_out_not_counted():
 def test_nothing_finished():
     bench = _bench({"dummy": (0.5, 0)})
     assert _decide(bench).action == "no_result"
+
+
+def _with_deep(bench, name, step, mean, lift, low, high):
+    from dladvisor.benchmark._compare import PairedLift
+
+    deep = CandidateResult(
+        name=name, label=name.title(), family="deep", complexity=6, description="", status="ok",
+        ladder_step=step, evaluation="held-out rows",
+        metrics={"roc_auc": MetricSummary(mean=mean, ci_low=mean - 0.02, ci_high=mean + 0.02, std=0.01,
+                                          per_fold=(mean,), method="bootstrap")},
+        timing=bench.candidates[-1].timing,
+    )
+    paired = PairedLift(deep=name, classical="xgboost", metric="roc_auc", rows=500, deep_score=mean,
+                        classical_score=mean - lift, lift=lift, ci_low=low, ci_high=high,
+                        significant=low > 0 or high < 0, method="paired bootstrap")
+    return bench.model_copy(update={"candidates": (*bench.candidates, deep), "lift": paired})
+
+
+@pytest.mark.parametrize(("step", "action"), [("frozen", "use_embeddings"), ("fine-tune", "fine_tune")])
+def test_significant_deep_lift_recommends_the_deep_rung(step, action):
+    bench = _with_deep(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), "text_model", step, 0.90, 0.05, 0.02,
+                       0.08)
+    decision = _decide(bench)
+    assert (decision.action, decision.candidate) == (action, "text_model")
+    assert "lift of +0.050 ROC-AUC (95% CI +0.020 to +0.080, significant)" in decision.reasons[0]
+
+
+def test_insignificant_deep_lift_keeps_the_classical_model():
+    bench = _with_deep(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), "text_model", "fine-tune", 0.86, 0.01,
+                       -0.01, 0.03)
+    decision = _decide(bench)
+    assert (decision.action, decision.candidate) == ("use_classical", "xgboost")
+    assert any("not significant" in r and "does not pay off" in r for r in decision.reasons)

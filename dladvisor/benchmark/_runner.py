@@ -267,10 +267,7 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
     fit_seconds, predict_seconds, predicted_rows, logs = [], [], 0, []
     latency_ms, size_bytes, first_model = float("nan"), 0, None
     holdout = folds is not plan.folds
-    evaluation = (
-        f"held-out rows shared by the deep candidates ({len(folds[0][1]):,} of fold 1's test rows)"
-        if holdout else f"{len(folds)} folds"
-    )
+    evaluation = f"{len(folds[0][1]):,} shared held-out rows" if holdout else f"{len(folds)} folds"
     base = dict(
         name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
         description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step, evaluation=evaluation,

@@ -19,6 +19,12 @@ def _pyplot():
     return plt
 
 
+def _plain_numbers():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value:,.0f}")
+
+
 def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
     """Draw every plot that applies; returns {plot name: file name relative to the report}."""
     plots = {}
@@ -136,6 +142,7 @@ def _learning_curves(assessment: Assessment, path: Path) -> Path:
         ax.plot([p.rows_used for p in curve.points], [p.score for p in curve.points], "o-", color=color,
                 label=curve.label)
     ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(_plain_numbers())
     ax.set_xlabel("training rows used (log scale)")
     ax.set_ylabel(f"{METRIC_LABELS[curves.metric]} on {curves.evaluated_rows:,} held-out rows")
     ax.set_title("Learning curves: would more data change the winner?")
