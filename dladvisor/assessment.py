@@ -12,7 +12,7 @@ from dladvisor import __version__
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import BenchmarkResult
 from dladvisor.config import AssessConfig
-from dladvisor.cost import CostReport
+from dladvisor.cost import CostReport, gpu_name
 from dladvisor.explain import ExplanationReport
 from dladvisor.load import Dataset
 from dladvisor.profile import DatasetProfile
@@ -21,7 +21,7 @@ from dladvisor.recommend import Recommendation
 SCHEMA_VERSION = "1.0"
 # JSON keys whose values are measured timings or memory: they differ between runs of the same seed.
 VOLATILE_KEYS = frozenset({"timing", "cost", "created_at", "wall_seconds", "seconds", "samples_per_second"})
-LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy")
+LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy", "torch", "transformers", "timm")
 
 
 class DatasetInfo(Frozen):
@@ -50,14 +50,14 @@ class RunInfo(Frozen):
     hardware: dict[str, Any]
 
     @classmethod
-    def now(cls, *, seed: int, wall_seconds: float) -> RunInfo:
+    def now(cls, *, seed: int, wall_seconds: float, device: str = "cpu") -> RunInfo:
         return cls(
             schema_version=SCHEMA_VERSION,
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             seed=seed,
             wall_seconds=round(wall_seconds, 2),
             libraries=library_versions(),
-            hardware=hardware_facts(),
+            hardware=hardware_facts(device),
         )
 
 
@@ -85,7 +85,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def hardware_facts() -> dict[str, Any]:
+def hardware_facts(device: str = "cpu") -> dict[str, Any]:
     try:
         memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
@@ -96,5 +96,5 @@ def hardware_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "memory_gb": memory_gb,
-        "accelerator": "none used",
+        "accelerator": gpu_name() if device == "cuda" else "none used",
     }

@@ -37,7 +37,7 @@ def measure_costs(benchmark: BenchmarkResult) -> CostReport:
     costs = tuple(
         CandidateCost(
             name=c.name,
-            device="cpu",
+            device=benchmark.device if c.family == "deep" else "cpu",
             fit_seconds_total=c.timing.fit_seconds_total,
             fit_seconds_per_fold=c.timing.fit_seconds_per_fold,
             predict_ms_per_1k_rows=c.timing.predict_ms_per_1k_rows,
@@ -47,7 +47,7 @@ def measure_costs(benchmark: BenchmarkResult) -> CostReport:
         for c in benchmark.completed
         if c.timing is not None
     )
-    return CostReport(hardware=hardware_summary(), peak_memory_mb=peak_memory_mb(), candidates=costs)
+    return CostReport(hardware=hardware_summary(benchmark.device), peak_memory_mb=peak_memory_mb(), candidates=costs)
 
 
 def peak_memory_mb() -> float:
@@ -56,5 +56,12 @@ def peak_memory_mb() -> float:
     return round(peak / (1e6 if sys.platform == "darwin" else 1024), 1)
 
 
-def hardware_summary() -> str:
-    return f"{platform.machine()} CPU, {os.cpu_count()} cores, no GPU used"
+def hardware_summary(device: str = "cpu") -> str:
+    cpu = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    return f"{cpu} and {gpu_name()} for the deep models" if device == "cuda" else f"{cpu}, no GPU used"
+
+
+def gpu_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"

@@ -63,7 +63,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     recommendation = recommend(profile, benchmark, cost)
     progress("recommend", 1, 1)
     return Assessment(
-        run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started),
+        run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started, device=benchmark.device),
         config=config,
         dataset=DatasetInfo.of(dataset),
         profile=profile,

@@ -182,6 +182,30 @@ class TorchEstimator(BaseEstimator):
         return self.predict_proba(X).argmax(axis=1)
 
 
+class MatrixEstimator(TorchEstimator):
+    """A deep candidate whose inputs are one float matrix (embeddings, encoded columns); a linear head by default."""
+
+    def _matrix(self, X, *, fitting: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _inputs(self, X, *, fitting):
+        matrix = np.asarray(self._matrix(X, fitting=fitting), dtype=np.float32)
+        if fitting:
+            self.n_inputs_ = matrix.shape[1]
+        return matrix
+
+    def _network(self, n_outputs: int):
+        from torch import nn
+
+        return nn.Linear(self.n_inputs_, n_outputs)
+
+    def _batches(self, inputs, rows, targets, batch_size, *, training):
+        return tensor_batches(inputs, rows, targets, batch_size)
+
+    def _outputs(self, network, batch):
+        return network(batch.to(self.device))
+
+
 def _subsample(y: np.ndarray, size: int, regression: bool, rng) -> np.ndarray:
     """`size` row positions, keeping class proportions (and at least two rows of each class)."""
     if regression or size >= len(y):

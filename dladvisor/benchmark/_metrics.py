@@ -41,7 +41,8 @@ def metrics_for(task: str) -> tuple[str, ...]:
 
 
 def default_primary_metric(task: str) -> str:
-    return "rmse" if task == "regression" else "roc_auc"
+    """ROC-AUC for two classes; with many classes it saturates near 1, so balanced accuracy ranks them instead."""
+    return {"binary": "roc_auc", "multiclass": "balanced_accuracy", "regression": "rmse"}[task]
 
 
 class MetricSummary(Frozen):

@@ -11,7 +11,7 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from dladvisor.benchmark._deep import TorchEstimator, tensor_batches
+from dladvisor.benchmark._deep import MatrixEstimator, TorchEstimator
 from dladvisor.benchmark._pretrained import (
     cached_embeddings,
     image_normalization,
@@ -119,7 +119,7 @@ def image_frozen(ctx: BuildContext):
     )
 
 
-class FrozenImageHead(TorchEstimator):
+class FrozenImageHead(MatrixEstimator):
     def __init__(self, *, model_name: str = "", column: str = "", **kwargs):
         super().__init__(**kwargs)
         self.model_name = model_name
@@ -133,22 +133,8 @@ class FrozenImageHead(TorchEstimator):
             embed_images(self.model_name, sample, self.device)
         return int(len(sample) / max(time.perf_counter() - started, 1e-6) * seconds)
 
-    def _inputs(self, X, *, fitting):
-        matrix = embed_images(self.model_name, X[self.column].tolist(), self.device)
-        if fitting:
-            self.n_inputs_ = matrix.shape[1]
-        return matrix
-
-    def _network(self, n_outputs):
-        from torch import nn
-
-        return nn.Linear(self.n_inputs_, n_outputs)
-
-    def _batches(self, inputs, rows, targets, batch_size, *, training):
-        return tensor_batches(inputs, rows, targets, batch_size)
-
-    def _outputs(self, network, batch):
-        return network(batch.to(self.device))
+    def _matrix(self, X, *, fitting):
+        return embed_images(self.model_name, X[self.column].tolist(), self.device)
 
 
 @register_candidate(
@@ -161,7 +147,7 @@ def image_finetune(ctx: BuildContext):
     return ImageFineTuner(
         model_name=ctx.image_model, column=ctx.features.image[0], task=ctx.task, n_classes=ctx.n_classes,
         device=ctx.device, max_seconds=ctx.max_seconds, epochs=8, learning_rate=1e-3, weight_decay=1e-2,
-        batch_size=32 if ctx.device == "cpu" else 128, patience=2, seed=ctx.seed,
+        batch_size=32 if ctx.device == "cpu" else 256, patience=2, seed=ctx.seed,
     )
 
 

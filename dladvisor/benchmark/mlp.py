@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from dladvisor.benchmark._deep import TorchEstimator, tensor_batches
+from dladvisor.benchmark._deep import MatrixEstimator
 from dladvisor.benchmark._preprocess import tabular_preprocessor
 from dladvisor.benchmark._registry import BuildContext, register_candidate
 
@@ -25,12 +23,9 @@ def mlp(ctx: BuildContext):
     return make_pipeline(tabular_preprocessor(ctx.features, scale=True), network)
 
 
-class TabularMLP(TorchEstimator):
-    def _inputs(self, X, *, fitting: bool):
-        matrix = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float32)
-        if fitting:
-            self.n_inputs_ = matrix.shape[1]
-        return matrix
+class TabularMLP(MatrixEstimator):
+    def _matrix(self, X, *, fitting: bool):
+        return X.toarray() if hasattr(X, "toarray") else X
 
     def _network(self, n_outputs: int):
         from torch import nn
@@ -40,9 +35,3 @@ class TabularMLP(TorchEstimator):
             nn.Linear(256, 128), nn.GELU(), nn.Dropout(0.1),
             nn.Linear(128, n_outputs),
         )
-
-    def _batches(self, inputs, rows, targets, batch_size, *, training):
-        return tensor_batches(inputs, rows, targets, batch_size)
-
-    def _outputs(self, network, batch):
-        return network(batch.to(self.device))

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dladvisor.benchmark._deep import TorchEstimator, tensor_batches
+from dladvisor.benchmark._deep import MatrixEstimator, TorchEstimator
 from dladvisor.benchmark._preprocess import join_text, tabular_preprocessor
 from dladvisor.benchmark._pretrained import TEXT_MAX_TOKENS, cached_embeddings, load_text_model, uncached
 from dladvisor.benchmark._registry import BuildContext, register_candidate
@@ -114,7 +114,7 @@ def text_frozen(ctx: BuildContext):
     )
 
 
-class FrozenTextHead(TorchEstimator):
+class FrozenTextHead(MatrixEstimator):
     def __init__(self, *, model_name: str = "", text_columns=(), features=None, **kwargs):
         super().__init__(**kwargs)
         self.model_name = model_name
@@ -125,29 +125,14 @@ class FrozenTextHead(TorchEstimator):
         texts = join_text(X[list(self.text_columns)])
         return int(_texts_per_second(self.model_name, texts, self.device) * seconds)
 
-    def _inputs(self, X, *, fitting):
+    def _matrix(self, X, *, fitting):
         embeddings = embed_texts(self.model_name, join_text(X[list(self.text_columns)]), self.device)
         if self.features is None or not self.features.tabular:
-            matrix = embeddings
-        else:
-            if fitting:
-                self.tabular_ = tabular_preprocessor(self.features, scale=True).fit(X)
-            tabular = self.tabular_.transform(X)
-            matrix = np.hstack([embeddings, tabular.toarray() if hasattr(tabular, "toarray") else tabular])
+            return embeddings
         if fitting:
-            self.n_inputs_ = matrix.shape[1]
-        return matrix.astype(np.float32)
-
-    def _network(self, n_outputs):
-        from torch import nn
-
-        return nn.Linear(self.n_inputs_, n_outputs)
-
-    def _batches(self, inputs, rows, targets, batch_size, *, training):
-        return tensor_batches(inputs, rows, targets, batch_size)
-
-    def _outputs(self, network, batch):
-        return network(batch.to(self.device))
+            self.tabular_ = tabular_preprocessor(self.features, scale=True).fit(X)
+        tabular = self.tabular_.transform(X)
+        return np.hstack([embeddings, tabular.toarray() if hasattr(tabular, "toarray") else tabular])
 
 
 @register_candidate(
@@ -160,7 +145,7 @@ def text_finetune(ctx: BuildContext):
     return TextFineTuner(
         model_name=ctx.text_model, text_columns=ctx.features.text, task=ctx.task, n_classes=ctx.n_classes,
         device=ctx.device, max_seconds=ctx.max_seconds, epochs=4, learning_rate=5e-5, weight_decay=0.01,
-        batch_size=32 if ctx.device == "cpu" else 64, patience=1, seed=ctx.seed,
+        batch_size=32 if ctx.device == "cpu" else 128, patience=1, seed=ctx.seed,
     )
 
 
