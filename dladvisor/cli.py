@@ -83,6 +83,13 @@ def assess(
     learning_curves: Annotated[
         bool, typer.Option(help="Refit the best classical and deep model on growing data to draw learning curves.")
     ] = True,
+    retrain: Annotated[
+        str, typer.Option(help="Retraining cadence for cost projections: never|yearly|quarterly|monthly|weekly|daily.")
+    ] = "monthly",
+    predictions_per_month: Annotated[int, typer.Option(help="Expected predictions per month, for costs.")] = 1_000_000,
+    price_table: PriceTableOpt = None,
+    cpu_hourly: CpuHourlyOpt = None,
+    gpu_hourly: GpuHourlyOpt = None,
 ) -> None:
     """Profile DATA, benchmark classical and deep models on the same rows, and write a report with a recommendation.
 
@@ -96,7 +103,9 @@ def assess(
         data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
         time_budget_seconds=parse_duration(time_budget), metric=metric, candidates=tuple(candidate or ()),
         group_col=group_col, time_col=time_col, encoding=encoding, device=device, text_model=text_model,
-        image_model=image_model, learning_curves=learning_curves,
+        image_model=image_model, learning_curves=learning_curves, retrain=retrain,
+        predictions_per_month=predictions_per_month, price_table=str(price_table) if price_table else None,
+        cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly,
     )
     _run_assessment(config)
 
@@ -126,6 +135,48 @@ def demo(
         out=out or default_out, time_budget_seconds=parse_duration(time_budget), device=device,
     )
     _run_assessment(config, frame=dataset.frame)
+
+
+PriceTableOpt = Annotated[
+    Path | None, typer.Option(help="YAML price table laid out like dladvisor/prices.yaml. Default: the packaged one.")
+]
+CpuHourlyOpt = Annotated[float | None, typer.Option(help="Override the CPU instance's hourly price in USD.")]
+GpuHourlyOpt = Annotated[float | None, typer.Option(help="Override the GPU instance's hourly price in USD.")]
+
+
+@app.command()
+@_user_errors
+def estimate(
+    candidate: Annotated[str, typer.Argument(help="A candidate name, e.g. text_finetune, image_frozen, xgboost, mlp.")],
+    rows: Annotated[int, typer.Option(help="Training rows to project for.")] = 100_000,
+    epochs: Annotated[int, typer.Option(help="Training epochs (deep models).")] = 3,
+    task: Annotated[str, typer.Option(help="binary | multiclass | regression.")] = "binary",
+    classes: Annotated[int, typer.Option(help="Number of classes.")] = 2,
+    text_words: Annotated[int, typer.Option(help="Typical text length in words (text models).")] = 64,
+    image_size: Annotated[int | None, typer.Option(help="Image side in pixels (image models).")] = None,
+    features: Annotated[int, typer.Option(help="Number of columns (tabular models).")] = 20,
+    device: DeviceOpt = "auto",
+    price_table: PriceTableOpt = None,
+    cpu_hourly: CpuHourlyOpt = None,
+    gpu_hourly: GpuHourlyOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON on stdout.")] = False,
+) -> None:
+    """Project training time and cost for a candidate before training it, by timing a few real steps here.
+
+    Example: dladvisor estimate text_finetune --rows 1000000 --text-words 40 --epochs 3
+    """
+    from dladvisor.estimate import estimate_cost
+    from dladvisor.prices import load_prices
+    from dladvisor.render import estimate_table
+
+    prices = load_prices(price_table).with_overrides(cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly)
+    result = estimate_cost(
+        candidate, rows=rows, prices=prices, epochs=epochs, task=task, n_classes=classes, text_words=text_words,
+        image_size=image_size, features=features, device=device,
+    )
+    if json_out:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    estimate_table(console, result)
 
 
 @app.command()

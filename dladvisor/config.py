@@ -31,6 +31,11 @@ class AssessConfig(Frozen):
     text_model: str = "all-MiniLM-L6-v2"
     image_model: str = "tf_efficientnet_lite0"
     learning_curves: bool = True
+    price_table: str | None = None
+    cpu_hourly: float | None = None
+    gpu_hourly: float | None = None
+    retrain: str = "monthly"
+    predictions_per_month: int = 1_000_000
 
 
 def parse_duration(text: str) -> float:

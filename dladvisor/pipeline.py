@@ -10,9 +10,11 @@ import pandas as pd
 from dladvisor.assessment import Assessment, DatasetInfo, RunInfo
 from dladvisor.benchmark import run_benchmark
 from dladvisor.config import AssessConfig
-from dladvisor.cost import measure_costs
+from dladvisor.cost import RUNS_PER_YEAR, measure_costs
+from dladvisor.errors import UserError
 from dladvisor.explain import explain_models
 from dladvisor.load import Dataset, load_dataset
+from dladvisor.prices import load_prices
 from dladvisor.profile import DatasetProfile, profile_dataset
 from dladvisor.recommend import recommend
 
@@ -44,6 +46,9 @@ def load_and_profile(
 def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress: Progress = _silent) -> Assessment:
     """Run every stage on `config.data` (or on `frame`, named `config.data`, for in-memory tables)."""
     started = time.perf_counter()
+    load_prices(config.price_table)  # a bad price table should fail before any training, not after
+    if config.retrain not in RUNS_PER_YEAR:
+        raise UserError(f"Unknown --retrain '{config.retrain}'; use one of {', '.join(RUNS_PER_YEAR)}.")
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
 
     progress("benchmark", 0, 1)
@@ -54,7 +59,11 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         on_progress=lambda done, total: progress("benchmark", done, total),
     )
     progress("cost", 0, 1)
-    cost = measure_costs(benchmark)
+    prices = load_prices(config.price_table).with_overrides(cpu_hourly=config.cpu_hourly, gpu_hourly=config.gpu_hourly)
+    cost = measure_costs(
+        benchmark, prices, n_rows=dataset.n_rows, retrain=config.retrain,
+        predictions_per_month=config.predictions_per_month,
+    )
     progress("cost", 1, 1)
     progress("explain", 0, 1)
     explanation = explain_models(dataset, benchmark, seed=config.seed)

@@ -88,3 +88,32 @@ def profile_table(console: Console, profile: DatasetProfile) -> None:
     for alert in profile.alerts:
         style = SEVERITY_STYLE[alert.severity]
         console.print(f"[{style}]{alert.severity:>8}[/] {alert.message}", highlight=False)
+
+
+def estimate_table(console: Console, estimate) -> None:
+    e = estimate
+    title = f"Estimate: {e.label} on {e.rows:,} rows x {e.epochs} epoch(s), {e.inputs}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    table.add_column("Range", justify="right")
+    table.add_row(
+        f"Training time on this {e.device.upper()}", _hours(e.train_hours),
+        f"{_hours(e.train_hours_low)} – {_hours(e.train_hours_high)}",
+    )
+    cost_range = f"${e.train_usd_low:,.2f} – ${e.train_usd_high:,.2f}"
+    table.add_row(f"Training cost on {e.priced_on}", f"${e.train_usd:,.2f}", cost_range)
+    if e.forward_flops_per_sample:
+        table.add_row("Forward FLOPs per sample (counted)", f"{e.forward_flops_per_sample:,.3g}", "")
+    if e.gpu_projection_hours is not None:
+        table.add_row(f"GPU projection from FLOPs ({e.gpu_instance})", _hours(e.gpu_projection_hours),
+                      f"${e.gpu_projection_usd:,.2f}")
+    console.print(table)
+    console.print(f"[dim]Projection, not a measurement: {e.method}. Prices read on {e.prices_read_on}. "
+                  f"Took {e.seconds_spent:.1f} s.[/]")
+
+
+def _hours(hours: float) -> str:
+    if hours < 1 / 60:
+        return f"{hours * 3600:.1f} s"
+    return f"{hours * 60:.1f} min" if hours < 1 else f"{hours:,.1f} h"

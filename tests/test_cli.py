@@ -154,3 +154,22 @@ def test_cuda_without_a_gpu_is_a_user_error(reviews_csv, tmp_path):
 def test_unknown_demo_kind():
     result = runner.invoke(app, ["demo", "--kind", "audio"])
     assert result.exit_code == 2 and "Unknown demo kind 'audio'" in result.output
+
+
+def test_estimate_command_prints_json(tmp_path):
+    result = runner.invoke(app, ["estimate", "mlp", "--rows", "50000", "--features", "5", "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    estimate = json.loads(result.stdout)
+    assert estimate["rows"] == 50000 and estimate["train_usd"] > 0 and "Projection, not a measurement" in result.output
+
+
+def test_bad_price_table_fails_before_training(cancer_csv, tmp_path):
+    table = tmp_path / "prices.yaml"
+    table.write_text("version: 1\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--price-table", str(table),
+                                 "--out", str(out)])
+    assert result.exit_code == 2 and "price" in result.output and "benchmark" not in result.output
+    assert not out.exists()
+    result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--retrain", "hourly"])
+    assert result.exit_code == 2 and "Unknown --retrain 'hourly'" in result.output

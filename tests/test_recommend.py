@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dladvisor.benchmark import BenchmarkResult, CandidateResult, MetricSummary, SplitInfo, Timing
-from dladvisor.cost import CandidateCost, CostReport
+from dladvisor.cost import CostReport, measure_costs
+from dladvisor.prices import load_prices
 from dladvisor.profile import Alert, DatasetProfile, DataSufficiency
 from dladvisor.recommend import recommend
 
@@ -20,7 +21,8 @@ def _bench(scores: dict[str, tuple[float, float]], metric: str = "roc_auc") -> B
             complexity=COMPLEXITY[name], description="", status="ok",
             metrics={metric: MetricSummary(mean=m, ci_low=m - h, ci_high=m + h, std=h, per_fold=(m,) * 5)},
             timing=Timing(fit_seconds_total=1, fit_seconds_per_fold=0.2, predict_ms_per_1k_rows=1,
-                          single_row_latency_ms_p50=1, model_size_bytes=1000 * (1 + COMPLEXITY[name])),
+                          throughput_rows_per_second=1000, single_row_latency_ms_p50=1, single_row_latency_ms_p95=2,
+                          model_size_bytes=1000 * (1 + COMPLEXITY[name]), peak_host_memory_mb=1),
         )
         for name, (m, h) in scores.items()
     )
@@ -40,12 +42,7 @@ def _profile(*alerts: Alert) -> DatasetProfile:
 
 
 def _cost(bench: BenchmarkResult) -> CostReport:
-    return CostReport(hardware="test", peak_memory_mb=1, candidates=tuple(
-        CandidateCost(name=c.name, device="cpu", fit_seconds_total=1, fit_seconds_per_fold=0.2,
-                      predict_ms_per_1k_rows=1, single_row_latency_ms_p50=1,
-                      model_size_mb=c.timing.model_size_bytes / 1e6)
-        for c in bench.candidates
-    ))
+    return measure_costs(bench, load_prices(), n_rows=1000)
 
 
 def _decide(bench, *alerts):

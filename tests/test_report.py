@@ -31,8 +31,8 @@ def _comparable(markdown: str) -> list[str]:
     for line in markdown.splitlines():
         if line.startswith("## "):
             volatile = line.startswith(VOLATILE_SECTIONS)
-        elif volatile and not line.startswith(("| Candidate", "|---")):
-            continue
+        elif volatile and not line.startswith("#"):
+            continue  # timings and what depends on them (costs, the cheapest model): headings only
         if not line.startswith(VOLATILE_ROWS):
             kept.append(line)
     return kept

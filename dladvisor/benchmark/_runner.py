@@ -21,6 +21,7 @@ from pydantic import Field
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark._compare import LearningCurves, PairedLift, learning_curve, paired_lift, read_curves
 from dladvisor.benchmark._folds import SplitInfo, make_folds
+from dladvisor.benchmark._measure import PeakMemory, count_parameters, forward_flops_per_sample, weights_bytes
 from dladvisor.benchmark._metrics import (
     LOWER_IS_BETTER,
     MetricSummary,
@@ -46,13 +47,19 @@ FIT_SHARE = 0.75
 
 
 class Timing(Frozen):
-    """Measured on this machine in this run; varies between runs."""
+    """Measured on this machine in this run; varies between runs. Units are in the names."""
 
     fit_seconds_total: float
     fit_seconds_per_fold: float
     predict_ms_per_1k_rows: float
+    throughput_rows_per_second: float
     single_row_latency_ms_p50: float
+    single_row_latency_ms_p95: float
     model_size_bytes: int
+    peak_host_memory_mb: float
+    peak_gpu_memory_mb: float | None = None
+    parameters: int | None = None
+    forward_flops_per_sample: float | None = None
 
 
 class CandidateResult(Frozen):
@@ -265,7 +272,8 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
     oof = np.full((len(y), n_classes) if n_classes else len(y), np.nan)
     fold_scores: list[dict[str, float]] = []
     fit_seconds, predict_seconds, predicted_rows, logs = [], [], 0, []
-    latency_ms, size_bytes, first_model = float("nan"), 0, None
+    latency, size_bytes, first_model, params, flops = (float("nan"), float("nan")), 0, None, None, None
+    memory_host, memory_gpu = 0.0, None
     holdout = folds is not plan.folds
     evaluation = f"{len(folds[0][1]):,} shared held-out rows" if holdout else f"{len(folds)} folds"
     base = dict(
@@ -289,9 +297,12 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
             )
         model = spec.factory(context)
         try:
-            started = time.perf_counter()
-            model.fit(X.iloc[train], y[train])
-            fit_seconds.append(time.perf_counter() - started)
+            with PeakMemory(plan.device if spec.is_deep else "cpu") as memory:
+                started = time.perf_counter()
+                model.fit(X.iloc[train], y[train])
+                fit_seconds.append(time.perf_counter() - started)
+            memory_host = max(memory_host, memory.host_mb)
+            memory_gpu = memory.gpu_mb if memory.gpu_mb is not None else memory_gpu
             started = time.perf_counter()
             prediction = predict(model, X.iloc[test], n_classes)
             predict_seconds.append(time.perf_counter() - started)
@@ -304,8 +315,10 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
         oof[test] = prediction
         fold_scores.append(score_fold(dataset.task, y[test], prediction, n_classes))
         if index == 0:
-            latency_ms = _single_row_latency_ms(model, X.iloc[test], n_classes)
+            latency = _single_row_latency_ms(model, X.iloc[test], n_classes)
             size_bytes = _model_size(model)
+            params = count_parameters(model)
+            flops = forward_flops_per_sample(model, X.iloc[test[:8]])
             first_model = model
         fold_done()
 
@@ -318,8 +331,14 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
         fit_seconds_total=round(sum(fit_seconds), 4),
         fit_seconds_per_fold=round(float(np.mean(fit_seconds)), 4),
         predict_ms_per_1k_rows=round(1000 * 1000 * sum(predict_seconds) / max(predicted_rows, 1), 4),
-        single_row_latency_ms_p50=round(latency_ms, 4),
+        throughput_rows_per_second=round(predicted_rows / max(sum(predict_seconds), 1e-9), 1),
+        single_row_latency_ms_p50=round(latency[0], 4),
+        single_row_latency_ms_p95=round(latency[1], 4),
         model_size_bytes=size_bytes,
+        peak_host_memory_mb=memory_host,
+        peak_gpu_memory_mb=memory_gpu,
+        parameters=params,
+        forward_flops_per_sample=flops,
     )
     return CandidateResult(
         **base, status="ok", metrics=metrics, timing=timing, training=tuple(logs), oof=oof, first_fold_model=first_model
@@ -374,12 +393,9 @@ def _training_log(model) -> TrainingLog | None:
 
 
 def _model_size(model) -> int:
-    """Serialized size in bytes; torch models are measured by their weights."""
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    network = getattr(final, "network_", None)
-    if network is not None:
-        return int(sum(t.numel() * t.element_size() for t in network.state_dict().values()))
-    return len(pickle.dumps(model))
+    """Serialized size in bytes; torch models by their weights, frozen encoders included."""
+    size = weights_bytes(model)
+    return size if size is not None else len(pickle.dumps(model))
 
 
 def predict(model, X, n_classes: int) -> np.ndarray:
@@ -391,7 +407,8 @@ def predict(model, X, n_classes: int) -> np.ndarray:
     return probabilities
 
 
-def _single_row_latency_ms(model, X, n_classes: int) -> float:
+def _single_row_latency_ms(model, X, n_classes: int) -> tuple[float, float]:
+    """p50 and p95 of one-row predictions, with embedding caches off so frozen encoders are timed too."""
     rows = [X.iloc[[i % len(X)]] for i in range(LATENCY_CALLS)]
     times = []
     with uncached():
@@ -399,4 +416,4 @@ def _single_row_latency_ms(model, X, n_classes: int) -> float:
             started = time.perf_counter()
             predict(model, row, n_classes)
             times.append(time.perf_counter() - started)
-    return 1000 * float(np.median(times))
+    return 1000 * float(np.median(times)), 1000 * float(np.percentile(times, 95))

@@ -125,6 +125,9 @@ class FrozenImageHead(MatrixEstimator):
         self.model_name = model_name
         self.column = column
 
+    def frozen_encoder(self):
+        return _BACKBONES.get((self.model_name, self.device))  # loaded by the embeddings computed in fit
+
     def _affordable_rows(self, X, seconds):
         sample = X[self.column].iloc[:32].tolist()
         embed_images(self.model_name, sample[:1], self.device)  # load the model before timing

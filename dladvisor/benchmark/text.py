@@ -121,6 +121,9 @@ class FrozenTextHead(MatrixEstimator):
         self.text_columns = text_columns
         self.features = features
 
+    def frozen_encoder(self):
+        return _encoder(self.model_name, self.device)[1]
+
     def _affordable_rows(self, X, seconds):
         texts = join_text(X[list(self.text_columns)])
         return int(_texts_per_second(self.model_name, texts, self.device) * seconds)

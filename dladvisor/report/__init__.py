@@ -26,7 +26,7 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=format_number, pct=_pct, ci=_ci, cell=_cell)
+    env.filters.update(num=format_number, pct=_pct, ci=_ci, cell=_cell, money=_money, si=_si)
     template = env.get_template("report.md.j2")
     return template.render(
         a=assessment,
@@ -97,6 +97,21 @@ def _ci(summary) -> str:
     if math.isnan(summary.mean):
         return "–"
     return f"{format_number(summary.mean)} ({format_number(summary.ci_low)}–{format_number(summary.ci_high)})"
+
+
+def _si(value: float) -> str:
+    """4.1 G, 278 M, 42 k: counts people can compare at a glance."""
+    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {suffix}"
+    return f"{value:.3g}"
+
+
+def _money(value: float) -> str:
+    """Small amounts keep their significant digits: $0.00042 is not $0.00."""
+    if value == 0:
+        return "0"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.2g}"
 
 
 def _cell(text: object) -> str:

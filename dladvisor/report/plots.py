@@ -36,6 +36,8 @@ def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
         plots["loss_curves"] = _loss_curves(deep_runs, folder / "loss_curves.png")
     if assessment.benchmark.learning_curves is not None:
         plots["learning_curves"] = _learning_curves(assessment, folder / "learning_curves.png")
+    if assessment.cost.candidates:
+        plots["cost"] = _cost_versus_score(assessment, folder / "cost.png")
     focus = assessment.recommendation.candidate or next(
         (c.name for c in assessment.benchmark.ranked() if c.family != "baseline"), None
     )
@@ -147,6 +149,43 @@ def _learning_curves(assessment: Assessment, path: Path) -> Path:
     ax.set_ylabel(f"{METRIC_LABELS[curves.metric]} on {curves.evaluated_rows:,} held-out rows")
     ax.set_title("Learning curves: would more data change the winner?")
     ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def pareto_front(points: list[tuple[float, float]], *, higher_is_better: bool) -> list[int]:
+    """Indices of points no other point beats on both cost (lower) and score; cheapest first."""
+    sign = 1 if higher_is_better else -1
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -sign * points[i][1]))
+    front, best = [], None
+    for i in order:
+        score = sign * points[i][1]
+        if best is None or score > best:
+            front.append(i)
+            best = score
+    return front
+
+
+def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
+    plt = _pyplot()
+    bench, costs = assessment.benchmark, assessment.cost.candidates
+    points = [(max(c.total_usd_12_months, 1e-6), bench.primary(bench.get(c.name)).mean) for c in costs]
+    front = pareto_front(points, higher_is_better=bench.higher_is_better)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (cost, score) in enumerate(points):
+        ax.scatter(cost, score, color=HIGHLIGHT if i in front else MUTED, zorder=3)
+        label = bench.get(costs[i].name).label
+        ax.annotate(label, (cost, score), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    ax.plot([points[i][0] for i in front], [points[i][1] for i in front], color=HIGHLIGHT, linewidth=1,
+            label="Pareto frontier (nothing cheaper scores better)")
+    ax.set_xscale("log")
+    ax.set_xlabel("projected $ over 12 months (training + inference, log scale)")
+    ax.set_ylabel(METRIC_LABELS[bench.primary_metric])
+    ax.set_title("Cost versus score")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -1,0 +1,93 @@
+"""The dated price table behind every dollar figure, validated with errors that name the key and the fix."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dladvisor.errors import UserError
+
+
+class Instance(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["cpu", "gpu"]
+    hourly_usd: float = Field(gt=0)
+    vcpus: int = Field(gt=0)
+    memory_gb: float = Field(gt=0)
+    gpu: str | None = None
+    gpu_peak_tflops: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _gpu_needs_throughput(self) -> Instance:
+        if self.kind == "gpu" and self.gpu_peak_tflops is None:
+            raise ValueError("a gpu instance needs gpu_peak_tflops (its dense bf16 peak, from the vendor sheet)")
+        return self
+
+
+class PriceTable(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    read_on: str
+    source: str
+    currency: Literal["USD"] = "USD"
+    default_cpu: str
+    default_gpu: str
+    assumed_gpu_utilization: float = Field(gt=0, le=1)
+    instances: dict[str, Instance]
+
+    @model_validator(mode="after")
+    def _defaults_exist(self) -> PriceTable:
+        for key, kind in (("default_cpu", "cpu"), ("default_gpu", "gpu")):
+            name = getattr(self, key)
+            if name not in self.instances:
+                raise ValueError(f"{key} '{name}' is not one of the instances ({', '.join(self.instances)})")
+            if self.instances[name].kind != kind:
+                raise ValueError(f"{key} '{name}' is a {self.instances[name].kind} instance, not {kind}")
+        return self
+
+    @property
+    def cpu(self) -> Instance:
+        return self.instances[self.default_cpu]
+
+    @property
+    def gpu(self) -> Instance:
+        return self.instances[self.default_gpu]
+
+    def with_overrides(self, *, cpu_hourly: float | None = None, gpu_hourly: float | None = None) -> PriceTable:
+        instances = dict(self.instances)
+        for name, price in ((self.default_cpu, cpu_hourly), (self.default_gpu, gpu_hourly)):
+            if price is not None:
+                if price <= 0:
+                    raise UserError(f"Hourly prices must be positive (got {price}); pass e.g. --gpu-hourly 1.2.")
+                instances[name] = instances[name].model_copy(update={"hourly_usd": price})
+        return self.model_copy(update={"instances": instances})
+
+
+def load_prices(path: Path | str | None = None) -> PriceTable:
+    """The packaged table, or `path` in the same layout."""
+    if path is None:
+        text = resources.files("dladvisor").joinpath("prices.yaml").read_text(encoding="utf-8")
+        name = "the packaged price table"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"Price table {path} not found; pass a YAML file laid out like dladvisor/prices.yaml.")
+        text, name = path.read_text(encoding="utf-8"), str(path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{name} is not valid YAML ({str(exc).splitlines()[0]}); fix the syntax.") from exc
+    if not isinstance(raw, dict):
+        raise UserError(f"{name} must be a YAML mapping with version, read_on, instances…; see dladvisor/prices.yaml.")
+    try:
+        return PriceTable.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        raise UserError(f"{name}: '{where}': {error['msg']}; fix that key (see dladvisor/prices.yaml).") from exc
