@@ -159,20 +159,25 @@ def estimate(
     price_table: PriceTableOpt = None,
     cpu_hourly: CpuHourlyOpt = None,
     gpu_hourly: GpuHourlyOpt = None,
+    sample: Annotated[
+        Path | None, typer.Option(help="Time real rows from this data file instead of synthetic ones (better).")
+    ] = None,
+    target: TargetOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON on stdout.")] = False,
 ) -> None:
     """Project training time and cost for a candidate before training it, by timing a few real steps here.
 
-    Example: dladvisor estimate text_finetune --rows 1000000 --text-words 40 --epochs 3
+    Example: dladvisor estimate text_finetune --rows 1000000 --sample tweets.csv --target device --epochs 3
     """
-    from dladvisor.estimate import estimate_cost
+    from dladvisor.estimate import estimate_cost, sample_rows
     from dladvisor.prices import load_prices
     from dladvisor.render import estimate_table
 
     prices = load_prices(price_table).with_overrides(cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly)
+    real = sample_rows(sample, target=target) if sample is not None else None
     result = estimate_cost(
         candidate, rows=rows, prices=prices, epochs=epochs, task=task, n_classes=classes, text_words=text_words,
-        image_size=image_size, features=features, device=device,
+        image_size=image_size, features=features, device=device, sample=real,
     )
     if json_out:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")

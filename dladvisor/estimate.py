@@ -64,7 +64,14 @@ class Estimate(Frozen):
 def estimate_cost(
     candidate: str, *, rows: int, prices: PriceTable, epochs: int = 3, task: str = "binary", n_classes: int = 2,
     text_words: int = 64, image_size: int | None = None, features: int = 20, device: str = "auto", seed: int = 0,
+    sample: tuple[pd.DataFrame, FeatureSpec, str] | None = None,
 ) -> Estimate:
+    """Project training time and cost for `rows` rows.
+
+    Args:
+        sample: real rows to time instead of synthetic ones (frame, its feature spec, a description); real text
+            lengths and image sizes make the estimate far closer than word counts do.
+    """
     from dladvisor.benchmark._torch import resolve_device
 
     started = time.perf_counter()
@@ -77,9 +84,16 @@ def estimate_cost(
     n_classes = 0 if task == "regression" else n_classes
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as scratch:
-        frame, spec_features, inputs = _synthetic(
-            spec.modality, 256, rng, text_words, image_size, features, Path(scratch)
-        )
+        if sample is not None:
+            frame, spec_features, inputs = sample
+            if not spec_features.has(spec.modality):
+                raise UserError(f"The sample has no {spec.modality} columns for '{spec.name}'.")
+        else:
+            frame, spec_features, inputs = _synthetic(
+                spec.modality, 256, rng, text_words, image_size, features, Path(scratch)
+            )
+        # Enough rows for every timed step to be a full batch (rows repeat when a sample is small).
+        frame = pd.concat([frame] * math.ceil(1024 / len(frame)), ignore_index=True) if len(frame) < 1024 else frame
         y = rng.normal(size=len(frame)) if task == "regression" else np.arange(len(frame)) % max(n_classes, 2)
         context = BuildContext(
             task=task, n_classes=n_classes, features=spec_features, seed=seed, n_jobs=os.cpu_count() or 1,
@@ -108,6 +122,21 @@ def estimate_cost(
         gpu_projection_hours=gpu_hours, gpu_projection_usd=gpu_usd, gpu_instance=prices.default_gpu,
         prices_read_on=prices.read_on, method=method, seconds_spent=round(time.perf_counter() - started, 2),
     )
+
+
+def sample_rows(path: Path, *, target: str | None, rows: int = 256, seed: int = 0):
+    """Up to `rows` real rows of a data file, as (frame, feature spec, description) for `estimate_cost`."""
+    from dladvisor.benchmark._pretrained import resolve_image_paths
+    from dladvisor.benchmark._runner import feature_spec
+    from dladvisor.load import load_dataset
+    from dladvisor.profile import profile_dataset
+
+    dataset = load_dataset(path, target=target)
+    spec = feature_spec(profile_dataset(dataset, seed=seed), dataset)
+    frame = dataset.features[spec.all].sample(min(rows, dataset.n_rows), random_state=seed).reset_index(drop=True)
+    for column in spec.image:
+        frame[column] = resolve_image_paths(frame[column], dataset.base_dir)
+    return frame, spec, f"{len(frame)} real rows sampled from {Path(path).name}"
 
 
 def _synthetic(modality, n, rng, text_words, image_size, features, scratch: Path):

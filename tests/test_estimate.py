@@ -41,3 +41,17 @@ def test_estimate_refuses_nonsense():
         estimate_cost("dummy", rows=10, prices=load_prices())
     with pytest.raises(UserError, match="Did you mean 'xgboost'"):
         estimate_cost("xgbost", rows=10, prices=load_prices())
+
+
+def test_estimate_on_real_sampled_rows(tmp_path, cancer_frame):
+    from dladvisor.estimate import sample_rows
+
+    path = tmp_path / "cancer.csv"
+    cancer_frame.to_csv(path, index=False)
+    sample = sample_rows(path, target="diagnosis", rows=50)
+    assert len(sample[0]) == 50 and sample[1].numeric and "real rows" in sample[2]
+    estimate = estimate_cost("mlp", rows=10_000, prices=load_prices(), device="cpu", sample=sample)
+    assert estimate.inputs == sample[2]
+    assert estimate.forward_flops_per_sample == 2 * (8 * 256 + 256 * 128 + 128 * 2)
+    with pytest.raises(UserError, match="no text columns"):
+        estimate_cost("text_finetune", rows=10, prices=load_prices(), device="cpu", sample=sample)
