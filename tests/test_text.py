@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from dladvisor.benchmark import run_benchmark
@@ -96,3 +97,16 @@ def test_unreachable_text_model_is_a_clear_error(reviews_frame, monkeypatch):
         run_benchmark(dataset, profile_dataset(dataset), n_folds=3, candidates=["text_frozen"],
                       text_model="no-such-org/no-such-model-for-dladvisor", learning_curves=False)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_text_regression_ladder(reviews_frame):
+    frame = reviews_frame.assign(stars=np.where(reviews_frame["sentiment"] == "positive", 5.0, 1.0))
+    dataset = load_dataset(frame.drop(columns="sentiment"), target="stars", task="regression")
+    bench = run_benchmark(dataset, profile_dataset(dataset), n_folds=3, time_budget_seconds=60,
+                          candidates=["tfidf_logistic", "text_frozen", "text_finetune"], learning_curves=False)
+    assert {c.name: c.status for c in bench.candidates} == {
+        "dummy": "ok", "tfidf_logistic": "ok", "text_frozen": "ok", "text_finetune": "ok"
+    }
+    assert bench.primary_metric == "rmse" and bench.lift is not None and bench.lift.metric == "rmse"
+    # Embeddings of clearly worded reviews predict the rating better than the mean does.
+    assert bench.get("text_frozen").metrics["rmse"].mean < bench.get("dummy").metrics["rmse"].mean

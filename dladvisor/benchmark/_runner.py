@@ -199,7 +199,8 @@ def run_benchmark(
     folds, split = make_folds(dataset, n_folds=n_folds, seed=seed)
     holdout = None
     if device == "cpu" and any(s.holdout_on_cpu for s in specs):
-        train, test = folds[0]
+        # Time-ordered folds grow; the last one trains on the most history, like the model that would ship.
+        train, test = folds[-1] if split.kind == "time-ordered" else folds[0]
         rng = np.random.default_rng(seed)
         holdout = (train, np.sort(rng.choice(test, min(len(test), CPU_HOLDOUT_ROWS), replace=False)))
     plan = _Plan(folds=folds, holdout=holdout, device=device, deadline=time.perf_counter() + time_budget_seconds)
@@ -233,7 +234,8 @@ def run_benchmark(
         )
         if learning_curves:
             curves = _learning_curves(
-                [classical, deep], specs, context, X, dataset, plan, primary, seed, fold_done
+                [classical, deep], specs, context, X, dataset, plan, primary, seed, fold_done,
+                time_ordered=split.kind == "time-ordered",
             )
     scored = np.zeros(dataset.n_rows, dtype=bool)
     for _, test in folds:
@@ -345,7 +347,9 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
     )
 
 
-def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, seed, fold_done) -> LearningCurves:
+def _learning_curves(
+    pair, specs, context, X, dataset, plan: _Plan, primary, seed, fold_done, *, time_ordered: bool = False
+) -> LearningCurves:
     """Best classical and best deep candidate trained on growing parts of fold 1, scored on the same rows.
 
     A deep model that could afford only part of its training rows on this device gets a curve up to the rows it
@@ -354,7 +358,7 @@ def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, see
     from dladvisor.benchmark._compare import CurvePoint
 
     n_classes = len(dataset.classes)
-    train_rows, eval_rows = plan.holdout if plan.holdout is not None else plan.folds[0]
+    train_rows, eval_rows = plan.holdout if plan.holdout is not None else plan.folds[-1 if time_ordered else 0]
     curves = []
     for result in pair:
         spec = next(s for s in specs if s.name == result.name)

@@ -36,7 +36,7 @@ def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
         plots["loss_curves"] = _loss_curves(deep_runs, folder / "loss_curves.png")
     if assessment.benchmark.learning_curves is not None:
         plots["learning_curves"] = _learning_curves(assessment, folder / "learning_curves.png")
-    if assessment.cost.candidates:
+    if any(assessment.benchmark.get(c.name).family != "baseline" for c in assessment.cost.candidates):
         plots["cost"] = _cost_versus_score(assessment, folder / "cost.png")
     focus = assessment.recommendation.candidate or next(
         (c.name for c in assessment.benchmark.ranked() if c.family != "baseline"), None
@@ -171,17 +171,26 @@ def pareto_front(points: list[tuple[float, float]], *, higher_is_better: bool) -
 
 def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
     plt = _pyplot()
-    bench, costs = assessment.benchmark, assessment.cost.candidates
+    bench = assessment.benchmark
+    # The baseline is no option to ship and would stretch the axis until the real candidates overlap.
+    costs = [c for c in assessment.cost.candidates if bench.get(c.name).family != "baseline"]
     points = [(max(c.total_usd_12_months, 1e-6), bench.primary(bench.get(c.name)).mean) for c in costs]
     front = pareto_front(points, higher_is_better=bench.higher_is_better)
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for i, (cost, score) in enumerate(points):
         ax.scatter(cost, score, color=HIGHLIGHT if i in front else MUTED, zorder=3)
         label = bench.get(costs[i].name).label
-        ax.annotate(label, (cost, score), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        offset = (5, 6) if i % 2 == 0 else (5, -11)  # alternate above and below so neighbours stay legible
+        ax.annotate(label, (cost, score), fontsize=7, xytext=offset, textcoords="offset points")
     ax.plot([points[i][0] for i in front], [points[i][1] for i in front], color=HIGHLIGHT, linewidth=1,
             label="Pareto frontier (nothing cheaper scores better)")
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    dollars = FuncFormatter(lambda value, _: f"${value:.2g}")
+    ax.xaxis.set_major_formatter(dollars)
+    ax.xaxis.set_minor_formatter(dollars)
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("projected $ over 12 months (training + inference, log scale)")
     ax.set_ylabel(METRIC_LABELS[bench.primary_metric])
     ax.set_title("Cost versus score")
