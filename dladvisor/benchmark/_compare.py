@@ -10,7 +10,7 @@ import numpy as np
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark._metrics import METRIC_LABELS, format_number, score_fold
 
-LIFT_RESAMPLES = 1000
+LIFT_RESAMPLES = 500
 CURVE_FRACTIONS = (0.25, 0.5, 1.0)
 
 
@@ -42,8 +42,8 @@ def paired_lift(
     sign = 1 if higher_is_better else -1
 
     def lift_on(sample: np.ndarray) -> tuple[float, float]:
-        a = score_fold(task, y[sample], deep_oof[sample], n_classes)[metric]
-        b = score_fold(task, y[sample], classical_oof[sample], n_classes)[metric]
+        a = score_fold(task, y[sample], deep_oof[sample], n_classes, only=metric)[metric]
+        b = score_fold(task, y[sample], classical_oof[sample], n_classes, only=metric)[metric]
         return a, b
 
     deep_score, classical_score = lift_on(rows)

@@ -71,9 +71,14 @@ def summarize(per_fold: list[float], metric: str | None = None) -> MetricSummary
     )
 
 
-def score_fold(task: str, y_true: np.ndarray, prediction: np.ndarray, n_classes: int) -> dict[str, float]:
-    """All metrics of one fold. `prediction` is class probabilities (n, k) or regression values (n,)."""
+def score_fold(
+    task: str, y_true: np.ndarray, prediction: np.ndarray, n_classes: int, *, only: str | None = None
+) -> dict[str, float]:
+    """All metrics of one fold (or just `only`). `prediction` is class probabilities (n, k) or values (n,)."""
     from sklearn import metrics
+
+    if only is not None:
+        return {only: _SINGLE[only](task, y_true, prediction, n_classes)}
 
     if task == "regression":
         return {
@@ -103,6 +108,51 @@ def score_fold(task: str, y_true: np.ndarray, prediction: np.ndarray, n_classes:
         "log_loss": float(metrics.log_loss(y_true, probabilities, labels=labels)),
     }
 
+
+def _single_classification(name: str):
+    def compute(task, y_true, prediction, n_classes):
+        return score_fold(task, y_true, prediction, n_classes)[name]
+
+    return compute
+
+
+def _single_regression(name: str):
+    def compute(task, y_true, prediction, n_classes):
+        from sklearn import metrics
+
+        if name == "rmse":
+            return float(np.sqrt(metrics.mean_squared_error(y_true, prediction)))
+        if name == "mae":
+            return float(metrics.mean_absolute_error(y_true, prediction))
+        return float(metrics.r2_score(y_true, prediction))
+
+    return compute
+
+
+def _roc_auc_only(task, y_true, prediction, n_classes):
+    from sklearn import metrics
+
+    present = np.unique(y_true)
+    if len(present) < 2:
+        return float("nan")
+    if n_classes == 2:
+        return float(metrics.roc_auc_score(y_true, prediction[:, 1]))
+    return score_fold(task, y_true, prediction, n_classes)["roc_auc"]
+
+
+def _balanced_accuracy_only(task, y_true, prediction, n_classes):
+    from sklearn import metrics
+
+    return float(metrics.balanced_accuracy_score(y_true, prediction.argmax(axis=1)))
+
+
+# One metric without computing the others: the paired bootstrap scores thousands of resamples.
+_SINGLE = {
+    **{name: _single_classification(name) for name in CLASSIFICATION_METRICS},
+    **{name: _single_regression(name) for name in REGRESSION_METRICS},
+    "roc_auc": _roc_auc_only,
+    "balanced_accuracy": _balanced_accuracy_only,
+}
 
 BOOTSTRAP_RESAMPLES = 500
 

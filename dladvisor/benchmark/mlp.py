@@ -17,8 +17,8 @@ def mlp(ctx: BuildContext):
     from sklearn.pipeline import make_pipeline
 
     network = TabularMLP(
-        task=ctx.task, n_classes=ctx.n_classes, device=ctx.device, max_seconds=ctx.max_seconds, epochs=100,
-        learning_rate=1e-3, weight_decay=1e-4, batch_size=128, patience=8, seed=ctx.seed,
+        task=ctx.task, n_classes=ctx.n_classes, device=ctx.device, max_seconds=ctx.max_seconds, epochs=60,
+        learning_rate=1e-3, weight_decay=1e-4, batch_size=256, patience=6, seed=ctx.seed,
     )
     return make_pipeline(tabular_preprocessor(ctx.features, scale=True), network)
 
