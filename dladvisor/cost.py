@@ -19,7 +19,7 @@ import resource
 import sys
 
 from dladvisor._frozen import Frozen
-from dladvisor.benchmark import BenchmarkResult, CandidateResult
+from dladvisor.benchmark import BenchmarkResult, CandidateResult, Timing
 from dladvisor.prices import PriceTable
 
 RUNS_PER_YEAR = {"never": 1, "yearly": 1, "quarterly": 4, "monthly": 12, "weekly": 52, "daily": 365}
@@ -29,18 +29,7 @@ BOUNDED_METRICS = {"roc_auc", "accuracy", "balanced_accuracy", "f1_macro", "r2"}
 class CandidateCost(Frozen):
     name: str
     device: str
-    # measured in this run
-    fit_seconds_total: float
-    fit_seconds_per_fold: float
-    predict_ms_per_1k_rows: float
-    throughput_rows_per_second: float
-    single_row_latency_ms_p50: float
-    single_row_latency_ms_p95: float
-    model_size_mb: float
-    peak_host_memory_mb: float
-    peak_gpu_memory_mb: float | None = None
-    parameters: int | None = None
-    forward_flops_per_sample: float | None = None
+    measured: Timing
     # projected (see `basis`)
     projected_on: str
     train_hours_full_data: float
@@ -133,15 +122,8 @@ def _project(c: CandidateResult, benchmark, prices: PriceTable, *, n_rows, runs,
     inference_per_million = inference_hours * hourly
     total = train_usd * runs + 12 * inference_per_million * predictions_per_month / 1e6
     return CandidateCost(
-        name=c.name, device=benchmark.device if c.family == "deep" else "cpu",
-        fit_seconds_total=timing.fit_seconds_total, fit_seconds_per_fold=timing.fit_seconds_per_fold,
-        predict_ms_per_1k_rows=timing.predict_ms_per_1k_rows,
-        throughput_rows_per_second=timing.throughput_rows_per_second,
-        single_row_latency_ms_p50=timing.single_row_latency_ms_p50,
-        single_row_latency_ms_p95=timing.single_row_latency_ms_p95,
-        model_size_mb=round(timing.model_size_bytes / 1e6, 3), peak_host_memory_mb=timing.peak_host_memory_mb,
-        peak_gpu_memory_mb=timing.peak_gpu_memory_mb, parameters=timing.parameters,
-        forward_flops_per_sample=flops, projected_on=instance, train_hours_full_data=_significant(train_hours),
+        name=c.name, device=benchmark.device if c.family == "deep" else "cpu", measured=timing,
+        projected_on=instance, train_hours_full_data=_significant(train_hours),
         train_usd_per_run=_significant(train_usd), runs_per_year=runs,
         inference_usd_per_million=_significant(inference_per_million), total_usd_12_months=_significant(total),
         basis=basis,

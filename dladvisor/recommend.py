@@ -187,7 +187,7 @@ def _cost_comparison(cost: CostReport, choice: CandidateResult, best: CandidateR
     if a is None or b is None:
         return ""
     # Sizes, not timings, so the same seed gives the same recommendation text (timings sit in the cost table).
-    return f" ({_size(a.model_size_mb)} vs {_size(b.model_size_mb)} serialized)"
+    return f" ({_size(a.measured.model_size_bytes / 1e6)} vs {_size(b.measured.model_size_bytes / 1e6)} serialized)"
 
 
 def _size(megabytes: float) -> str:
