@@ -20,7 +20,9 @@ from dladvisor.recommend import Recommendation
 
 SCHEMA_VERSION = "1.0"
 # JSON keys whose values are measured timings or memory: they differ between runs of the same seed.
-VOLATILE_KEYS = frozenset({"timing", "cost", "created_at", "wall_seconds", "seconds", "samples_per_second"})
+VOLATILE_KEYS = frozenset({
+    "timing", "cost", "created_at", "wall_seconds", "seconds", "samples_per_second", "ms_per_row", "compile_seconds",
+})
 LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy", "torch", "transformers", "timm")
 
 
@@ -32,12 +34,14 @@ class DatasetInfo(Frozen):
     task: str
     task_rule: str
     classes: tuple[str, ...]
+    sensitive: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetInfo:
         return cls(
             source=dataset.source, fingerprint=dataset.fingerprint, rows=dataset.n_rows,
             target=dataset.target_name, task=dataset.task, task_rule=dataset.task_rule, classes=dataset.classes,
+            sensitive=dataset.sensitive_columns,
         )
 
 

@@ -41,6 +41,12 @@ TimeOpt = Annotated[
     str | None, typer.Option("--time-col", help="Order folds by this date column: train on past, test on future.")
 ]
 
+SensitiveOpt = Annotated[
+    list[str] | None,
+    typer.Option("--sensitive", help="Protected attribute (e.g. sex, age), repeatable: flagged when explanations "
+                 "lean on it or a proxy of it; fairness gaps are measured across its groups."),
+]
+
 
 def _user_errors(command):
     """Turn a UserError into one red line and exit code 2; bugs keep their traceback."""
@@ -76,6 +82,7 @@ def assess(
     ] = None,
     group_col: GroupOpt = None,
     time_col: TimeOpt = None,
+    sensitive: SensitiveOpt = None,
     encoding: EncodingOpt = None,
     device: DeviceOpt = "auto",
     text_model: TextModelOpt = "all-MiniLM-L6-v2",
@@ -102,8 +109,8 @@ def assess(
     config = AssessConfig(
         data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
         time_budget_seconds=parse_duration(time_budget), metric=metric, candidates=tuple(candidate or ()),
-        group_col=group_col, time_col=time_col, encoding=encoding, device=device, text_model=text_model,
-        image_model=image_model, learning_curves=learning_curves, retrain=retrain,
+        group_col=group_col, time_col=time_col, sensitive=tuple(sensitive or ()), encoding=encoding, device=device,
+        text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
         predictions_per_month=predictions_per_month, price_table=str(price_table) if price_table else None,
         cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly,
     )

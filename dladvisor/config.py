@@ -26,6 +26,7 @@ class AssessConfig(Frozen):
     candidates: tuple[str, ...] = ()
     group_col: str | None = None
     time_col: str | None = None
+    sensitive: tuple[str, ...] = ()
     encoding: str | None = None
     device: str = "auto"
     text_model: str = "all-MiniLM-L6-v2"

@@ -50,6 +50,7 @@ class Dataset:
     rows_dropped_missing_target: int = 0
     base_dir: Path | None = None
     group_column: str | None = None
+    sensitive_columns: tuple[str, ...] = ()
     time_column: str | None = None
     notes: tuple[str, ...] = field(default=())
 
@@ -181,6 +182,7 @@ def load_dataset(
     encoding: str | None = None,
     group_column: str | None = None,
     time_column: str | None = None,
+    sensitive_columns: tuple[str, ...] = (),
 ) -> Dataset:
     """Read and validate a dataset.
 
@@ -192,6 +194,8 @@ def load_dataset(
         encoding: text encoding of a CSV when sniffing is not enough.
         group_column: rows sharing a value stay in the same fold (e.g. patient id); excluded from features.
         time_column: folds are time-ordered by this column (train on the past, test on the future).
+        sensitive_columns: protected attributes (e.g. sex, age) checked for fairness and as explanation red flags;
+            they stay model inputs.
     """
     if task not in TASKS:
         raise UserError(f"Unknown task '{task}'; use one of {', '.join(TASKS)}.")
@@ -205,7 +209,8 @@ def load_dataset(
         name = source_name or str(source)
 
     target_name = _resolve_target(frame, target)
-    for option, column in (("--group-col", group_column), ("--time-col", time_column)):
+    named = [("--group-col", group_column), ("--time-col", time_column)]
+    for option, column in named + [("--sensitive", c) for c in sensitive_columns]:
         if column is not None and column not in frame.columns:
             raise UserError(f"{option} '{column}' is not a column; {_columns_hint(frame, column)}")
         if column is not None and column == target_name:
@@ -255,6 +260,7 @@ def load_dataset(
         base_dir=base_dir,
         group_column=group_column,
         time_column=time_column,
+        sensitive_columns=tuple(sensitive_columns),
         notes=notes,
     )
 

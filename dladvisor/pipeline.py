@@ -34,7 +34,7 @@ def load_and_profile(
     dataset = load_dataset(
         frame if frame is not None else config.data,
         target=config.target, task=config.task, source_name=config.data, encoding=config.encoding,
-        group_column=config.group_col, time_column=config.time_col,
+        group_column=config.group_col, time_column=config.time_col, sensitive_columns=config.sensitive,
     )
     progress("load", 1, 1)
     progress("profile", 0, 1)
@@ -66,7 +66,10 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     )
     progress("cost", 1, 1)
     progress("explain", 0, 1)
-    explanation = explain_models(dataset, benchmark, seed=config.seed)
+    explanation = explain_models(
+        dataset, benchmark, profile, seed=config.seed,
+        on_progress=lambda done, total: progress("explain", done, total),
+    )
     progress("explain", 1, 1)
     progress("recommend", 0, 1)
     recommendation = recommend(profile, benchmark, cost)

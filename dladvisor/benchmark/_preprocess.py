@@ -22,6 +22,10 @@ def datetime_parts(frame: pd.DataFrame) -> np.ndarray:
     return np.column_stack(parts) if parts else np.empty((len(frame), 0))
 
 
+def _datetime_names(transformer, names) -> list[str]:
+    return [f"{name}_{part}" for name in names for part in ("days", "month", "weekday")]
+
+
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as strings with missing kept as NaN, so mixed types (1, 'a', True) encode consistently."""
     return frame.astype("object").where(frame.notna(), np.nan).astype(str).where(frame.notna(), np.nan)
@@ -45,16 +49,19 @@ def tabular_preprocessor(features: FeatureSpec, *, scale: bool, categorical: str
         numeric_steps.append(StandardScaler())
     if categorical == "onehot":
         categorical_pipe = make_pipeline(
-            FunctionTransformer(_as_text),
+            FunctionTransformer(_as_text, feature_names_out="one-to-one"),
             SimpleImputer(strategy="constant", fill_value="(missing)"),
             OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_LEVELS, sparse_output=False),
         )
     else:
         categorical_pipe = make_pipeline(
-            FunctionTransformer(_as_text),
+            FunctionTransformer(_as_text, feature_names_out="one-to-one"),
             OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
         )
-    datetime_steps = [FunctionTransformer(datetime_parts), SimpleImputer(strategy="median", keep_empty_features=True)]
+    datetime_steps = [
+        FunctionTransformer(datetime_parts, feature_names_out=_datetime_names),
+        SimpleImputer(strategy="median", keep_empty_features=True),
+    ]
     if scale:
         datetime_steps.append(StandardScaler())
 

@@ -123,12 +123,37 @@ def cached_embeddings(model_key: str, items: list[str], encode) -> np.ndarray:
 
 def clear_caches() -> None:
     _EMBEDDINGS.clear()
-    read_image.cache_clear()
+    _read_image_file.cache_clear()
+
+
+# In-memory images by pseudo-path, for explainers that feed image models perturbed pixels (see `in_memory_images`).
+_IN_MEMORY: dict[str, np.ndarray] = {}
+
+
+@contextlib.contextmanager
+def in_memory_images(images: np.ndarray):
+    """Pseudo-paths that `read_image` resolves to these RGB uint8 arrays, valid inside the block (uncached)."""
+    paths = [f"memory://{id(images)}/{i}" for i in range(len(images))]
+    _IN_MEMORY.update(zip(paths, images, strict=True))
+    try:
+        with uncached():
+            yield paths
+    finally:
+        for path in paths:
+            _IN_MEMORY.pop(path, None)
+
+
+def read_image(path: str, size: int) -> np.ndarray:
+    """An image as an RGB uint8 array of size x size (decoded once per size)."""
+    if path in _IN_MEMORY:
+        from PIL import Image
+
+        return np.asarray(Image.fromarray(_IN_MEMORY[path]).resize((size, size), Image.Resampling.BILINEAR))
+    return _read_image_file(path, size)
 
 
 @lru_cache(maxsize=20_000)
-def read_image(path: str, size: int) -> np.ndarray:
-    """An image as an RGB uint8 array of size x size (decoded once per size)."""
+def _read_image_file(path: str, size: int) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as image:

@@ -44,6 +44,8 @@ LATENCY_CALLS = 25
 CPU_HOLDOUT_ROWS = 1000
 # Share of a deep candidate's time allotment spent fitting; the rest is for predicting the held-out rows.
 FIT_SHARE = 0.75
+# Fitted models kept per candidate (the first folds), so the explain stage can compare their explanations.
+KEPT_FOLD_MODELS = 3
 
 
 class Timing(Frozen):
@@ -77,7 +79,12 @@ class CandidateResult(Frozen):
     timing: Timing | None = None
     training: tuple[TrainingLog, ...] = ()
     oof: np.ndarray | None = Field(default=None, exclude=True, repr=False)
-    first_fold_model: object | None = Field(default=None, exclude=True, repr=False)
+    # Models fitted on the first folds (up to `KEPT_FOLD_MODELS`), for the explain stage's stability check.
+    fold_models: tuple = Field(default=(), exclude=True, repr=False)
+
+    @property
+    def first_fold_model(self):
+        return self.fold_models[0] if self.fold_models else None
 
 
 class BenchmarkResult(Frozen):
@@ -94,6 +101,8 @@ class BenchmarkResult(Frozen):
     learning_curves: LearningCurves | None = None
     folds: list = Field(default_factory=list, exclude=True, repr=False)
     scored_rows: np.ndarray | None = Field(default=None, exclude=True, repr=False)
+    # (train rows, scored rows) of the CPU hold-out split, when deep candidates were evaluated on one.
+    holdout: tuple | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def completed(self) -> list[CandidateResult]:
@@ -244,7 +253,7 @@ def run_benchmark(
         task=dataset.task, primary_metric=primary, higher_is_better=primary not in LOWER_IS_BETTER, split=split,
         features_used=features.all, time_budget_seconds=time_budget_seconds, device=device,
         holdout_rows=len(holdout[1]) if holdout is not None else None, candidates=tuple(results), lift=lift,
-        learning_curves=curves, folds=folds, scored_rows=scored,
+        learning_curves=curves, folds=folds, scored_rows=scored, holdout=holdout,
     )
 
 
@@ -274,7 +283,8 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
     oof = np.full((len(y), n_classes) if n_classes else len(y), np.nan)
     fold_scores: list[dict[str, float]] = []
     fit_seconds, predict_seconds, predicted_rows, logs = [], [], 0, []
-    latency, size_bytes, first_model, params, flops = (float("nan"), float("nan")), 0, None, None, None
+    latency, size_bytes, params, flops = (float("nan"), float("nan")), 0, None, None
+    kept_models = []
     memory_host, memory_gpu = 0.0, None
     holdout = folds is not plan.folds
     evaluation = f"{len(folds[0][1]):,} shared held-out rows" if holdout else f"{len(folds)} folds"
@@ -321,7 +331,8 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
             size_bytes = _model_size(model)
             params = count_parameters(model)
             flops = forward_flops_per_sample(model, X.iloc[test[:8]])
-            first_model = model
+        if index < KEPT_FOLD_MODELS:
+            kept_models.append(model)
         fold_done()
 
     if holdout:
@@ -343,7 +354,8 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
         forward_flops_per_sample=flops,
     )
     return CandidateResult(
-        **base, status="ok", metrics=metrics, timing=timing, training=tuple(logs), oof=oof, first_fold_model=first_model
+        **base, status="ok", metrics=metrics, timing=timing, training=tuple(logs), oof=oof,
+        fold_models=tuple(kept_models),
     )
 
 

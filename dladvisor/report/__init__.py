@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,6 +13,7 @@ from dladvisor.assessment import Assessment
 from dladvisor.benchmark import METRIC_LABELS, format_number
 from dladvisor.benchmark._metrics import metrics_for
 from dladvisor.errors import UserError
+from dladvisor.explain import UNSTABLE_BELOW
 
 REPORT_FILES = ("report.md", "report.json")
 
@@ -26,7 +28,9 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=format_number, pct=_pct, ci=_ci, cell=_cell, money=_money, si=_si)
+    env.filters.update(
+        num=format_number, pct=_pct, ci=_ci, cell=_cell, money=_money, si=_si, highlight_tokens=_highlight_tokens
+    )
     template = env.get_template("report.md.j2")
     return template.render(
         a=assessment,
@@ -34,6 +38,7 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         metrics=metrics_for(assessment.dataset.task),
         labels=METRIC_LABELS,
         metric_label=METRIC_LABELS[assessment.benchmark.primary_metric],
+        unstable_below=UNSTABLE_BELOW,
     )
 
 
@@ -116,3 +121,22 @@ def _money(value: float) -> str:
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _highlight_tokens(example, share: float = 0.25) -> str:
+    """A sentence in Markdown with its strongest tokens marked: **up** (+0.12), ~~down~~ (-0.05)."""
+    strongest = max((abs(t.weight) for t in example.tokens), default=0.0)
+    parts = []
+    for t in example.tokens:
+        word = _MARKDOWN_SPECIAL.sub(r"\\\1", t.token.replace("\n", " "))
+        core = word.strip()
+        if not core or strongest == 0 or abs(t.weight) < share * strongest:
+            parts.append(word)
+            continue
+        mark = "**" if t.weight > 0 else "~~"
+        lead, trail = word[: len(word) - len(word.lstrip())], word[len(word.rstrip()) :]
+        parts.append(f"{lead}{mark}{core}{mark} ({t.weight:+.2f}){trail}")
+    return "".join(parts).strip()

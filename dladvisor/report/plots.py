@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from dladvisor.assessment import Assessment
@@ -38,12 +39,12 @@ def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
         plots["learning_curves"] = _learning_curves(assessment, folder / "learning_curves.png")
     if any(assessment.benchmark.get(c.name).family != "baseline" for c in assessment.cost.candidates):
         plots["cost"] = _cost_versus_score(assessment, folder / "cost.png")
-    focus = assessment.recommendation.candidate or next(
-        (c.name for c in assessment.benchmark.ranked() if c.family != "baseline"), None
-    )
-    explanation = assessment.explanation.get(focus) if focus else None
-    if explanation and explanation.importances:
-        plots["importance"] = _importance(assessment, explanation, folder / "importance.png")
+    explained = [e for e in assessment.explanation.candidates if e.importances]
+    if explained:
+        plots["shap_importance"] = _shap_importance(assessment, explained, folder / "shap_importance.png")
+    with_images = [e for e in explained if e.image_examples]
+    if with_images:
+        plots["shap_images"] = _shap_images(assessment, with_images, folder / "shap_images.png")
     return {name: f"{folder.name}/{Path(path).name}" for name, path in plots.items()}
 
 
@@ -99,20 +100,66 @@ def _target(assessment: Assessment, path: Path) -> Path:
     return path
 
 
-def _importance(assessment: Assessment, explanation, path: Path) -> Path:
+def _shap_importance(assessment: Assessment, explanations, path: Path, top: int = 8) -> Path:
+    """One panel per model: the share of mean |SHAP| carried by its top features."""
     plt = _pyplot()
-    items = explanation.importances[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(items) + 1.4))
-    ax.barh([i.column for i in items], [i.importance for i in items], xerr=[i.std for i in items], color=HIGHLIGHT)
-    label = METRIC_LABELS[assessment.benchmark.primary_metric]
-    model = assessment.benchmark.get(explanation.candidate).label
-    ax.set_xlabel(f"drop in {label} when the column is shuffled")
-    ax.set_title(f"What {model} relies on")
-    ax.spines[["top", "right"]].set_visible(False)
+    columns = min(3, len(explanations))
+    rows = -(-len(explanations) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 0.28 * top * rows + 1.2 * rows), squeeze=False)
+    for ax, e in zip(axes.flat, explanations, strict=False):
+        items = e.importances[:top][::-1]
+        colors = [BASELINE if i.share >= 0.5 else HIGHLIGHT for i in items]
+        ax.barh([_short(i.feature) for i in items], [i.share for i in items], color=colors)
+        ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\n{e.method}", fontsize=8)
+        ax.xaxis.set_major_formatter(_percent())
+        ax.tick_params(labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in list(axes.flat)[len(explanations):]:
+        ax.axis("off")
+    fig.suptitle("Share of mean |SHAP| per feature (red: one feature carries half or more)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
+    """Example images with the SHAP attribution toward the predicted class drawn over them (red up, blue down)."""
+    import numpy as np
+
+    from dladvisor.benchmark._pretrained import read_image
+    from dladvisor.explain import IMAGE_SIZE
+
+    plt = _pyplot()
+    examples = max(len(e.image_examples) for e in explanations)
+    fig, axes = plt.subplots(len(explanations), examples, figsize=(2.3 * examples, 2.5 * len(explanations)),
+                             squeeze=False)
+    for row, e in zip(axes, explanations, strict=True):
+        for ax, example in zip(row, e.image_examples, strict=False):
+            heat = np.asarray(example.heatmap)
+            limit = float(np.abs(heat).max()) or 1.0
+            with contextlib.suppress(OSError):  # an image moved since the run: show its attribution alone
+                ax.imshow(read_image(example.path, IMAGE_SIZE), extent=(0, 1, 0, 1))
+            ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.55, extent=(0, 1, 0, 1),
+                      interpolation="bilinear")
+            ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\nactual {example.actual}, "
+                         f"predicted {example.predicted}", fontsize=7)
+        for ax in row:
+            ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _short(name: str, limit: int = 28) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _percent():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value:.0%}")
 
 
 def _loss_curves(runs, path: Path) -> Path:
