@@ -78,3 +78,23 @@ def test_missing_image_files_are_reported(digits_folder):
 def test_unknown_timm_model_is_a_clear_error():
     with pytest.raises(UserError, match="--image-model tf_efficientnet_lite0"):
         load_image_model("no_such_timm_model_xyz", num_classes=3)
+
+
+def test_shap_explains_every_image_model_with_overlays(ladder, digits_folder):
+    from dladvisor.explain import GRID, HEATMAP, explain_models
+
+    profile, bench = ladder
+    dataset = load_dataset(digits_folder / "digits.csv", target="digit")
+    report = explain_models(dataset, bench, profile)
+    explained = {e.candidate: e for e in report.candidates}
+    assert set(explained) == set(IMAGE_CANDIDATES)
+    for e in explained.values():
+        assert e.method == "Partition SHAP, blur masker" and e.unit == "image region"
+        assert e.importances and all(i.feature.startswith("r") for i in e.importances)
+        assert len(e.importances) == min(10, GRID * GRID)
+        example = e.image_examples[0]
+        assert np.asarray(example.heatmap).shape == (HEATMAP, HEATMAP)
+        assert example.predicted in dataset.classes
+    # Digits are centred: the outer ring of regions matters less than the centre for the pixel model.
+    top = explained["pixels_logistic"].importances[0].feature
+    assert top not in {f"r1c{c}" for c in range(1, GRID + 1)}

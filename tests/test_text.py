@@ -110,3 +110,25 @@ def test_text_regression_ladder(reviews_frame):
     assert bench.primary_metric == "rmse" and bench.lift is not None and bench.lift.metric == "rmse"
     # Embeddings of clearly worded reviews predict the rating better than the mean does.
     assert bench.get("text_frozen").metrics["rmse"].mean < bench.get("dummy").metrics["rmse"].mean
+
+
+def test_shap_explains_every_text_model_by_tokens(ladder):
+    from dladvisor.explain import explain_models
+
+    dataset, profile, bench = ladder
+    report = explain_models(dataset, bench, profile)
+    explained = {e.candidate: e for e in report.candidates}
+    assert set(explained) == set(TEXT_CANDIDATES)
+    finetuned = explained["text_finetune"]
+    assert finetuned.method == "Partition SHAP, text masker" and finetuned.unit == "token"
+    assert finetuned.rows_explained > 0 and finetuned.importances
+    assert set(finetuned.class_tokens) == {"negative", "positive"}
+    example = finetuned.text_examples[0]  # its tokens put back together are one of the reviews
+    joined = " ".join("".join(t.token for t in example.tokens).split()).lower()
+    assert joined in {" ".join(r.split()).lower() for r in dataset.features["review"]}
+    # The TF-IDF model reads words; on reviews the words that push "positive" should be sentiment words.
+    positive = [t.token for t in explained["tfidf_logistic"].class_tokens["positive"]]
+    praise = {"great", "love", "lovely", "excellent", "perfect", "perfectly", "good", "works", "happy", "best",
+              "recommend", "brilliantly", "comfortable", "stars", "fantastic", "nice"}
+    assert set(positive) & praise
+
