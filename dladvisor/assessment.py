@@ -11,10 +11,12 @@ from typing import Any
 from dladvisor import __version__
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import BenchmarkResult
+from dladvisor.checks import ChecksReport
 from dladvisor.config import AssessConfig
 from dladvisor.cost import CostReport, gpu_name
 from dladvisor.explain import ExplanationReport
 from dladvisor.load import Dataset
+from dladvisor.playbooks import Playbook
 from dladvisor.profile import DatasetProfile
 from dladvisor.recommend import Recommendation
 
@@ -22,6 +24,7 @@ SCHEMA_VERSION = "1.0"
 # JSON keys whose values are measured timings or memory: they differ between runs of the same seed.
 VOLATILE_KEYS = frozenset({
     "timing", "cost", "created_at", "wall_seconds", "seconds", "samples_per_second", "ms_per_row", "compile_seconds",
+    "timed_checks",
 })
 LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy", "torch", "transformers", "timm")
 
@@ -73,6 +76,8 @@ class Assessment(Frozen):
     benchmark: BenchmarkResult
     cost: CostReport
     explanation: ExplanationReport
+    checks: ChecksReport
+    playbook: Playbook
     recommendation: Recommendation
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -46,6 +47,21 @@ SensitiveOpt = Annotated[
     typer.Option("--sensitive", help="Protected attribute (e.g. sex, age), repeatable: flagged when explanations "
                  "lean on it or a proxy of it; fairness gaps are measured across its groups."),
 ]
+
+
+StakesOpt = Annotated[
+    str | None,
+    typer.Option(help="low | medium | high: picks a playbook (low-stakes-automation; default, or language for text; "
+                 "high-stakes)."),
+]
+PlaybookOpt = Annotated[
+    str | None, typer.Option(help="Playbook name (dladvisor playbooks list) or YAML file; overrides --stakes.")
+]
+GateOpt = Annotated[
+    list[str] | None,
+    typer.Option("--gate", help="CI condition, repeatable: 'best.roc_auc>=0.85', 'verdict!=FAIL'. Failing: exit 1."),
+]
+JunitOpt = Annotated[Path | None, typer.Option(help="Write JUnit XML: one test case per gate and per verdict.")]
 
 
 def _user_errors(command):
@@ -97,14 +113,26 @@ def assess(
     price_table: PriceTableOpt = None,
     cpu_hourly: CpuHourlyOpt = None,
     gpu_hourly: GpuHourlyOpt = None,
+    stakes: StakesOpt = None,
+    playbook: PlaybookOpt = None,
+    gate: GateOpt = None,
+    junit: JunitOpt = None,
 ) -> None:
     """Profile DATA, benchmark classical and deep models on the same rows, and write a report with a recommendation.
 
     DATA is a table (CSV/TSV, Parquet, JSON Lines) or a folder of class sub-folders of images.
+    Exit code: 0 done (and every --gate passed), 1 a --gate failed, 2 bad input or options.
 
-    Example: dladvisor assess credit.csv --target Status --out reports/credit
+    Example: dladvisor assess credit.csv --target Status --stakes high --sensitive Marital --gate 'verdict!=FAIL'
     """
     from dladvisor.config import AssessConfig, default_out_dir, parse_duration
+    from dladvisor.gate import parse_gate
+    from dladvisor.playbooks import resolve
+
+    for expression in gate or ():
+        parse_gate(expression)  # a malformed gate fails before any training
+    if playbook or stakes:
+        resolve(playbook, stakes=stakes)  # so does an unknown or invalid playbook
 
     config = AssessConfig(
         data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
@@ -112,9 +140,11 @@ def assess(
         group_col=group_col, time_col=time_col, sensitive=tuple(sensitive or ()), encoding=encoding, device=device,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
         predictions_per_month=predictions_per_month, price_table=str(price_table) if price_table else None,
-        cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly,
+        cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly, stakes=stakes, playbook=str(playbook) if playbook else None,
     )
-    _run_assessment(config)
+    out_dir = _run_assessment(config)
+    if gate or junit:
+        _check_gates(out_dir / "report.json", list(gate or ()), junit)
 
 
 @app.command()
@@ -224,6 +254,112 @@ def _run_assessment(config, frame=None) -> None:
         assessment = run_pipeline(config, frame=frame, progress=progress)
     out_dir = write_report(assessment, config.out)
     summary(console, assessment, out_dir)
+    return out_dir
+
+
+def _check_gates(report_path: Path, expressions: list[str], junit: Path | None) -> None:
+    """Evaluate gates on a saved report, print them, write JUnit if asked; exit 1 when one fails."""
+    from dladvisor.gate import evaluate_gates, junit_xml, load_report
+    from dladvisor.render import gate_table
+
+    report = load_report(report_path)
+    results = evaluate_gates(report, expressions)
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(report, results), encoding="utf-8")
+        console.print(f"JUnit XML: {junit}")
+    if results:
+        gate_table(console, results)
+    if any(not r.passed for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def gate(
+    report: Annotated[Path, typer.Argument(help="A report.json written by `dladvisor assess`.")],
+    gate: GateOpt = None,
+    junit: JunitOpt = None,
+    list_names: Annotated[bool, typer.Option("--list", help="Print every name a gate can use, and its value.")] = False,
+) -> None:
+    """Re-check gates on a saved report, without retraining. Exit 0 all pass, 1 a gate failed, 2 bad input.
+
+    Gate grammar: NAME OP VALUE, e.g. 'best.roc_auc>=0.85', 'verdict!=FAIL', 'deep.lift_ci_low>0',
+    'recommended.ece<=0.05', 'alerts.critical==0'. OP: >= <= > < == !=.
+
+    Example: dladvisor gate reports/credit/report.json --gate 'verdict!=FAIL' --junit gates.xml
+    """
+    from dladvisor.gate import gate_facts, load_report
+
+    if list_names:
+        for name, value in gate_facts(load_report(report)).items():
+            sys.stdout.write(f"{name}\t{value}\n")
+        return
+    if not gate and junit is None:
+        raise UserError("Give at least one --gate (e.g. --gate 'verdict!=FAIL'), --junit FILE or --list.")
+    _check_gates(report, list(gate or ()), junit)
+
+
+@app.command()
+@_user_errors
+def compare(
+    old: Annotated[Path, typer.Argument(help="The earlier report.json (e.g. from main).")],
+    new: Annotated[Path, typer.Argument(help="The new report.json (e.g. from this change).")],
+    tolerance: Annotated[float, typer.Option(help="Score drops up to this (metric units) are noise.")] = 0.01,
+    fail: Annotated[bool, typer.Option("--fail/--no-fail", help="Exit 1 when something regressed.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON on stdout.")] = False,
+) -> None:
+    """Compare two reports: score drops beyond --tolerance, worse verdicts, new failing checks, new critical alerts.
+
+    Example: dladvisor compare baseline/report.json reports/credit/report.json --tolerance 0.005
+    """
+    from dladvisor.compare import compare_reports
+    from dladvisor.gate import load_report
+    from dladvisor.render import comparison_table
+
+    result = compare_reports(load_report(old), load_report(new), tolerance=tolerance)
+    if json_out:
+        sys.stdout.write(json.dumps({**result.model_dump(mode="json"), "regressions": len(result.regressions)},
+                                    indent=2) + "\n")
+    comparison_table(console, result)
+    if fail and result.regressions:
+        raise typer.Exit(1)
+
+
+playbooks_app = typer.Typer(help="List, show and validate the YAML playbooks that turn measurements into verdicts.",
+                            no_args_is_help=True)
+app.add_typer(playbooks_app, name="playbooks")
+
+
+@playbooks_app.command("list")
+@_user_errors
+def playbooks_list() -> None:
+    """The bundled playbooks, with their stakes and what they are for."""
+    from dladvisor.playbooks import available, load_playbook
+    from dladvisor.render import playbook_list
+
+    playbook_list(console, [load_playbook(name) for name in available()])
+
+
+@playbooks_app.command("show")
+@_user_errors
+def playbooks_show(name: Annotated[str, typer.Argument(help="A playbook name (see `list`) or a YAML file.")]) -> None:
+    """A playbook with its includes resolved: criteria, limits, what a breach means, and risks."""
+    from dladvisor.playbooks import load_playbook
+    from dladvisor.render import playbook_detail
+
+    playbook_detail(console, load_playbook(name))
+
+
+@playbooks_app.command("validate")
+@_user_errors
+def playbooks_validate(file: Annotated[Path, typer.Argument(help="A playbook YAML file to check.")]) -> None:
+    """Check a playbook file: YAML, known keys and criteria, valid limits, includes. Exit 0 valid, 2 not."""
+    from dladvisor.playbooks import load_playbook
+
+    playbook = load_playbook(str(file)) if file.suffix in (".yaml", ".yml") else load_playbook(str(file))
+    console.print(f"[green]valid:[/] {file} — {playbook.name} v{playbook.version}, {playbook.stakes} stakes, "
+                  f"{len(playbook.criteria)} criteria")
 
 
 def _stage_progress():

@@ -27,6 +27,8 @@ class AssessConfig(Frozen):
     group_col: str | None = None
     time_col: str | None = None
     sensitive: tuple[str, ...] = ()
+    stakes: str | None = None
+    playbook: str | None = None
     encoding: str | None = None
     device: str = "auto"
     text_model: str = "all-MiniLM-L6-v2"

@@ -9,18 +9,20 @@ import pandas as pd
 
 from dladvisor.assessment import Assessment, DatasetInfo, RunInfo
 from dladvisor.benchmark import run_benchmark
+from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
 from dladvisor.cost import RUNS_PER_YEAR, measure_costs
 from dladvisor.errors import UserError
 from dladvisor.explain import explain_models
 from dladvisor.load import Dataset, load_dataset
+from dladvisor.playbooks import resolve as resolve_playbook
 from dladvisor.prices import load_prices
 from dladvisor.profile import DatasetProfile, profile_dataset
 from dladvisor.recommend import recommend
 
 # progress(stage, done, total): called as each stage advances, so a front end can draw progress bars.
 Progress = Callable[[str, int, int], None]
-STAGES = ("load", "profile", "benchmark", "cost", "explain", "recommend")
+STAGES = ("load", "profile", "benchmark", "cost", "explain", "checks", "recommend")
 
 
 def _silent(stage: str, done: int, total: int) -> None:
@@ -50,6 +52,8 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     if config.retrain not in RUNS_PER_YEAR:
         raise UserError(f"Unknown --retrain '{config.retrain}'; use one of {', '.join(RUNS_PER_YEAR)}.")
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
+    modality = "text" if profile.columns_of("text") else "image" if profile.columns_of("image_path") else "tabular"
+    playbook = resolve_playbook(config.playbook, stakes=config.stakes, modality=modality)
 
     progress("benchmark", 0, 1)
     benchmark = run_benchmark(
@@ -71,8 +75,12 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         on_progress=lambda done, total: progress("explain", done, total),
     )
     progress("explain", 1, 1)
+    progress("checks", 0, 1)
+    checks = run_checks(
+        dataset, benchmark, profile, seed=config.seed, on_progress=lambda done, total: progress("checks", done, total)
+    )
     progress("recommend", 0, 1)
-    recommendation = recommend(profile, benchmark, cost)
+    recommendation = recommend(profile, benchmark, cost, explanation, checks, playbook)
     progress("recommend", 1, 1)
     return Assessment(
         run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started, device=benchmark.device),
@@ -82,5 +90,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         benchmark=benchmark,
         cost=cost,
         explanation=explanation,
+        checks=checks,
+        playbook=playbook,
         recommendation=recommendation,
     )

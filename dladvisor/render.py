@@ -65,7 +65,9 @@ def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
     recommendation = assessment.recommendation
     body = "\n".join([f"[bold]{recommendation.headline}[/]", ""] + [f"• {r}" for r in recommendation.reasons])
     colour = VERDICT_STYLE[recommendation.verdict]
-    console.print(Panel(body, title=f"[bold {colour}]{recommendation.verdict}[/]", border_style=colour))
+    title = (f"[bold {colour}]{recommendation.verdict}[/] · confidence {recommendation.confidence} · "
+             f"{recommendation.playbook}")
+    console.print(Panel(body, title=title, border_style=colour))
     console.print(f"Report: [bold]{out_dir / 'report.md'}[/] and {out_dir / 'report.json'}")
 
 
@@ -117,3 +119,57 @@ def _hours(hours: float) -> str:
     if hours < 1 / 60:
         return f"{hours * 3600:.1f} s"
     return f"{hours * 60:.1f} min" if hours < 1 else f"{hours:,.1f} h"
+
+
+def gate_table(console: Console, results) -> None:
+    table = Table(title="Gates", title_justify="left")
+    for name in ("Result", "Gate", "Actual"):
+        table.add_column(name)
+    for r in results:
+        style = "green" if r.passed else "red"
+        actual = f"{r.actual:.4g}" if isinstance(r.actual, float) else str(r.actual)
+        table.add_row(f"[{style}]{'pass' if r.passed else 'FAIL'}[/]", r.gate.expression, actual)
+    console.print(table)
+
+
+def comparison_table(console: Console, comparison) -> None:
+    if not comparison.same_data:
+        console.print("[yellow]The two reports are on different data (fingerprints differ).[/]")
+    if not comparison.changes:
+        console.print(f"No change beyond the tolerance ({comparison.tolerance} {comparison.metric}).")
+        return
+    table = Table(title=f"Changes beyond {comparison.tolerance} {comparison.metric}", title_justify="left")
+    for name in ("", "What", "Old", "New"):
+        table.add_column(name)
+    for c in comparison.changes:
+        table.add_row("[red]regression[/]" if c.regression else "[dim]change[/]", c.what, c.old, c.new)
+    console.print(table)
+    console.print(f"{len(comparison.regressions)} regression(s).")
+
+
+def playbook_list(console: Console, playbooks) -> None:
+    table = Table(title="Playbooks", title_justify="left")
+    for name in ("Name", "Version", "Stakes", "For"):
+        table.add_column(name)
+    for p in playbooks:
+        table.add_row(p.name, str(p.version), p.stakes, ", ".join(p.examples) or p.description)
+    console.print(table)
+
+
+def playbook_detail(console: Console, playbook) -> None:
+    from dladvisor.playbooks import CRITERIA
+
+    console.print(f"[bold]{playbook.name}[/] v{playbook.version} · {playbook.stakes} stakes · {playbook.source}")
+    console.print(playbook.description)
+    if playbook.intended_use:
+        console.print(f"Intended use: {playbook.intended_use}")
+    table = Table(title="Criteria", title_justify="left")
+    table.add_column("Criterion", no_wrap=True)
+    for name in ("Measures", "Limit", "On breach"):
+        table.add_column(name)
+    for name, criterion in playbook.criteria.items():
+        direction = "≥" if CRITERIA[name][0] == "min" else "≤"
+        table.add_row(name, CRITERIA[name][1], f"{direction} {criterion.limit}", criterion.on_breach)
+    console.print(table)
+    for risk in playbook.risks:
+        console.print(f"• [bold]Risk:[/] {risk.risk} [dim]Mitigation:[/] {risk.mitigation}")

@@ -101,3 +101,16 @@ def digits_folder(tmp_path_factory):
             rows.append({"image": f"images/{digit}/{i}.png", "digit": f"d{digit}"})
     pd.DataFrame(rows).sample(frac=1, random_state=0).to_csv(folder / "digits.csv", index=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def report_json(cancer_frame, tmp_path_factory):
+    """A real report.json: the 80-row cancer table assessed with three candidates, as CI gates would read it."""
+    from dladvisor.config import AssessConfig
+    from dladvisor.pipeline import assess
+    from dladvisor.report import write_report
+
+    config = AssessConfig(data="breast-cancer-80", target="diagnosis", folds=3, seed=0,
+                          candidates=("linear", "xgboost", "mlp"), learning_curves=False)
+    out = write_report(assess(config, frame=cancer_frame), tmp_path_factory.mktemp("report") / "cancer")
+    return out / "report.json"

@@ -19,7 +19,10 @@ def cancer_csv(tmp_path, cancer_frame):
     return path
 
 
-@pytest.mark.parametrize("command", [[], ["assess"], ["profile"], ["demo"]])
+@pytest.mark.parametrize("command", [
+    [], ["assess"], ["profile"], ["demo"], ["estimate"], ["gate"], ["compare"], ["playbooks"], ["playbooks", "list"],
+    ["playbooks", "show"], ["playbooks", "validate"],
+])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -42,7 +45,7 @@ def test_assess_writes_a_report(cancer_csv, tmp_path):
     out = tmp_path / "reports" / "cancer"
     result = runner.invoke(app, ["assess", str(cancer_csv), "--target", "diagnosis", "--folds", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Leaderboard" in result.output and "PASS" in result.output
+    assert "Leaderboard" in result.output and "· confidence" in result.output
     assert (out / "report.md").exists() and (out / "plots" / "leaderboard.png").exists()
     facts = json.loads((out / "report.json").read_text())
     assert facts["config"]["folds"] == 3 and facts["dataset"]["rows"] == 80
@@ -173,3 +176,66 @@ def test_bad_price_table_fails_before_training(cancer_csv, tmp_path):
     assert not out.exists()
     result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--retrain", "hourly"])
     assert result.exit_code == 2 and "Unknown --retrain 'hourly'" in result.output
+
+
+# -- CI gates ------------------------------------------------------------------------------------------------------
+
+
+def test_gate_command_exit_codes_and_junit(report_json, tmp_path):
+    junit = tmp_path / "ci" / "gates.xml"
+    passing = runner.invoke(app, ["gate", str(report_json), "--gate", "best.roc_auc>=0.5", "--junit", str(junit)])
+    assert passing.exit_code == 0, passing.output
+    assert junit.is_file() and "<testsuites" in junit.read_text()
+    failing = runner.invoke(app, ["gate", str(report_json), "--gate", "best.roc_auc>=0.5", "--gate",
+                                  "best.roc_auc>=1.01", "--junit", str(junit)])
+    assert failing.exit_code == 1
+    assert "FAIL" in failing.output and 'name="best.roc_auc&gt;=1.01"' in junit.read_text()
+    malformed = runner.invoke(app, ["gate", str(report_json), "--gate", "best.roc_auc=>0.5"])
+    assert malformed.exit_code == 2 and "Cannot read gate" in malformed.output
+    listed = runner.invoke(app, ["gate", str(report_json), "--list"])
+    assert listed.exit_code == 0 and "best.roc_auc\t" in listed.stdout
+
+
+def test_assess_with_a_failing_gate_exits_1_after_writing_the_report(cancer_csv, tmp_path):
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["assess", str(cancer_csv), "--target", "diagnosis", "--folds", "3", "-c", "linear",
+                                 "--no-learning-curves", "--out", str(out), "--gate", "best.roc_auc>1.5"])
+    assert result.exit_code == 1, result.output
+    assert (out / "report.md").is_file()
+
+
+def test_malformed_gate_and_unknown_playbook_fail_before_training(cancer_csv, tmp_path):
+    for extra, message in ((["--gate", "verdict>>PASS"], "Cannot read gate"),
+                           (["--playbook", "hgh-stakes"], "did you mean 'high-stakes'"),
+                           (["--stakes", "extreme"], "Unknown --stakes")):
+        out = tmp_path / "never"
+        result = runner.invoke(app, ["assess", str(cancer_csv), "--target", "diagnosis", "--out", str(out), *extra])
+        assert result.exit_code == 2 and message in result.output
+        assert not out.exists()
+
+
+def test_compare_catches_a_degraded_run(report_json, tmp_path):
+    report = json.loads(report_json.read_text())
+    for candidate in report["benchmark"]["candidates"]:
+        if candidate["status"] == "ok":
+            candidate["metrics"]["roc_auc"]["mean"] -= 0.05
+    worse = tmp_path / "worse.json"
+    worse.write_text(json.dumps(report))
+    assert runner.invoke(app, ["compare", str(report_json), str(report_json)]).exit_code == 0
+    result = runner.invoke(app, ["compare", str(report_json), str(worse)])
+    assert result.exit_code == 1 and "regression" in result.output
+    assert runner.invoke(app, ["compare", str(report_json), str(worse), "--no-fail"]).exit_code == 0
+
+
+def test_playbooks_commands(tmp_path):
+    listed = runner.invoke(app, ["playbooks", "list"])
+    assert listed.exit_code == 0 and "high-stakes-health" in listed.output
+    shown = runner.invoke(app, ["playbooks", "show", "employment"])
+    assert shown.exit_code == 0 and "max_selection_rate_gap" in shown.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nversion: 1\nstakes: low\ndescription: d\ncriteria:\n  max_eec: {limit: 1}\n")
+    result = runner.invoke(app, ["playbooks", "validate", str(bad)])
+    assert result.exit_code == 2 and "unknown criterion 'max_eec'" in result.output
+    good = tmp_path / "good.yaml"
+    good.write_text("include: default\nname: mine\nversion: 3\n")
+    assert runner.invoke(app, ["playbooks", "validate", str(good)]).exit_code == 0

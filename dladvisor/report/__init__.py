@@ -29,7 +29,8 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        num=format_number, pct=_pct, ci=_ci, cell=_cell, money=_money, si=_si, highlight_tokens=_highlight_tokens
+        num=format_number, pct=_pct, ci=_ci, cell=_cell, money=_money, si=_si, highlight_tokens=_highlight_tokens,
+        measured=_measured, rate=_rate,
     )
     template = env.get_template("report.md.j2")
     return template.render(
@@ -140,3 +141,13 @@ def _highlight_tokens(example, share: float = 0.25) -> str:
         lead, trail = word[: len(word) - len(word.lstrip())], word[len(word.rstrip()) :]
         parts.append(f"{lead}{mark}{core}{mark} ({t.weight:+.2f}){trail}")
     return "".join(parts).strip()
+
+
+def _measured(value) -> str:
+    if value is None:
+        return "not measured"
+    return format_number(value) if isinstance(value, float | int) else str(value)
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"

@@ -39,6 +39,9 @@ def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
         plots["learning_curves"] = _learning_curves(assessment, folder / "learning_curves.png")
     if any(assessment.benchmark.get(c.name).family != "baseline" for c in assessment.cost.candidates):
         plots["cost"] = _cost_versus_score(assessment, folder / "cost.png")
+    calibrated = [c for c in assessment.checks.candidates if c.calibration is not None]
+    if calibrated:
+        plots["reliability"] = _reliability(assessment, calibrated, folder / "reliability.png")
     explained = [e for e in assessment.explanation.candidates if e.importances]
     if explained:
         plots["shap_importance"] = _shap_importance(assessment, explained, folder / "shap_importance.png")
@@ -146,6 +149,30 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
                          f"predicted {example.predicted}", fontsize=7)
         for ax in row:
             ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _reliability(assessment: Assessment, checks, path: Path) -> Path:
+    """Observed accuracy against predicted confidence per bin; the diagonal is perfect calibration."""
+    plt = _pyplot()
+    bench = assessment.benchmark
+    chosen = assessment.recommendation.candidate
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    ax.plot([0, 1], [0, 1], color=MUTED, linestyle=":", linewidth=1, label="perfectly calibrated")
+    for c in checks:
+        cal = c.calibration
+        highlight = c.candidate == chosen
+        ax.plot(cal.bin_confidence, cal.bin_accuracy, "o-" if highlight else ".-", markersize=4,
+                linewidth=2 if highlight else 1, alpha=1 if highlight else 0.6,
+                label=f"{bench.get(c.candidate).label} (ECE {cal.ece:.3f})")
+    ax.set_xlabel("predicted probability of the predicted class")
+    ax.set_ylabel("observed accuracy")
+    ax.set_title("Reliability (calibration)")
+    ax.legend(frameon=False, fontsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

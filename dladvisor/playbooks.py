@@ -1,0 +1,158 @@
+"""Playbooks: versioned YAML that says what a deployment at given stakes requires of the measurements.
+
+A playbook lives in `playbooks/NAME.yaml` (or any file given with `--playbook`). It is read with `yaml.safe_load`
+(tags are never executed), may reuse another with `include: NAME` (its criteria are merged key by key, the
+including file winning), and is validated with errors that name the key and the fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from dladvisor.errors import UserError
+
+PLAYBOOK_DIR = Path(__file__).resolve().parent.parent / "playbooks"
+LEVELS = ("approximate post-hoc", "exact post-hoc", "native")  # explainability, weakest first
+STAKES_PLAYBOOK = {"low": "low-stakes-automation", "medium": "default", "high": "high-stakes"}
+
+# Criterion name -> (direction, what it reads, unit). "min": the measured value must be at least the limit.
+CRITERIA = {
+    "deep_min_lift": ("min", "significant lift of the deep model over the best classical one, in metric points", ""),
+    "max_cost_12m_usd": ("max", "projected 12-month cost (training + inference), $", "$"),
+    "max_ece": ("max", "expected calibration error", ""),
+    "max_brier": ("max", "Brier score", ""),
+    "max_selection_rate_gap": ("max", "largest gap in selection rate between sensitive groups", ""),
+    "max_tpr_gap": ("max", "largest gap in true-positive rate between sensitive groups", ""),
+    "min_explainability": ("min", f"explainability level ({' < '.join(LEVELS)})", ""),
+    "min_stability": ("min", "SHAP ranking stability (rank correlation)", ""),
+    "max_latency_p95_ms": ("max", "p95 latency of one prediction, ms", "ms"),
+    "max_robustness_drop": ("max", "worst drop of the primary metric under perturbations", ""),
+}
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: float | str
+    on_breach: Literal["FAIL", "WARN"] = "WARN"
+
+
+class Risk(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    risk: str
+    mitigation: str
+
+
+class Playbook(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    version: int
+    stakes: Literal["low", "medium", "high"]
+    description: str
+    examples: tuple[str, ...] = ()
+    intended_use: str = ""
+    criteria: dict[str, Criterion] = {}
+    risks: tuple[Risk, ...] = ()
+    source: str = ""
+
+    @field_validator("criteria")
+    @classmethod
+    def _known_criteria(cls, criteria: dict[str, Criterion]) -> dict[str, Criterion]:
+        for name, criterion in criteria.items():
+            if name not in CRITERIA:
+                raise ValueError(f"unknown criterion '{name}'; known: {', '.join(CRITERIA)}")
+            if name == "min_explainability":
+                if criterion.limit not in LEVELS:
+                    raise ValueError(f"min_explainability.limit must be one of: {', '.join(LEVELS)}")
+            elif not isinstance(criterion.limit, int | float):
+                raise ValueError(f"{name}.limit must be a number, not '{criterion.limit}'")
+        return criteria
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in PLAYBOOK_DIR.glob("*.yaml"))
+
+
+def resolve(name_or_file: str | None, *, stakes: str | None = None, modality: str = "tabular") -> Playbook:
+    """The playbook named (or at the path) given, else the one that suits the stakes (medium text: `language`)."""
+    if name_or_file:
+        return load_playbook(name_or_file)
+    if stakes is not None and stakes not in STAKES_PLAYBOOK:
+        raise UserError(f"Unknown --stakes '{stakes}'; use low, medium or high.")
+    if (stakes or "medium") == "medium" and modality == "text":
+        return load_playbook("language")
+    return load_playbook(STAKES_PLAYBOOK[stakes or "medium"])
+
+
+def load_playbook(name_or_file: str, _seen: tuple[str, ...] = ()) -> Playbook:
+    path = _locate(name_or_file)
+    if str(path.resolve()) in _seen:
+        raise UserError(f"Playbook {path}: 'include' loops back to it; remove the cycle.")
+    raw = _read_yaml(path)
+    include = raw.pop("include", None)
+    if include is not None:
+        if not isinstance(include, str):
+            raise UserError(f"Playbook {path}: 'include' must be one playbook name; fix it, e.g. include: default.")
+        if include.endswith((".yaml", ".yml")):
+            include = str(path.parent / include)  # a file is found next to the playbook that includes it
+        base = load_playbook(include, _seen=(*_seen, str(path.resolve()))).model_dump(exclude={"source"})
+        if not isinstance(raw.get("criteria", {}), dict) or not isinstance(raw.get("risks", []), list):
+            raise UserError(f"Playbook {path}: 'criteria' must be a mapping and 'risks' a list.")
+        raw = {
+            **base, **raw,
+            "criteria": {**base["criteria"], **raw.get("criteria", {})},  # the including playbook wins per key
+            "risks": [*base["risks"], *[r for r in raw.get("risks", []) if r not in base["risks"]]],
+        }
+    try:
+        return Playbook(**raw, source=str(path))
+    except ValidationError as exc:
+        raise UserError(f"Playbook {path}: {_first_error(exc)}") from None
+    except TypeError as exc:
+        raise UserError(f"Playbook {path}: {exc}; the top level must be a mapping of keys.") from None
+
+
+def _locate(name_or_file: str) -> Path:
+    path = Path(name_or_file)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise UserError(f"Playbook file '{name_or_file}' not found; check the path.")
+        return path
+    candidate = PLAYBOOK_DIR / f"{name_or_file}.yaml"
+    if not candidate.is_file():
+        import difflib
+
+        close = difflib.get_close_matches(name_or_file, available(), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise UserError(f"Unknown playbook '{name_or_file}'; {hint}available: {', '.join(available())}.")
+    return candidate
+
+
+def _read_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise UserError(f"Playbook {path} is not valid YAML{line}: {getattr(exc, 'problem', exc)}.") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"Playbook {path} must be a mapping (name:, version:, stakes:, criteria: …).")
+    return raw
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"key '{key}' is missing; add it."
+    if error["type"] == "extra_forbidden":
+        allowed = ", ".join(Playbook.model_fields) if len(error["loc"]) == 1 else "limit, on_breach"
+        return f"key '{key}' is not allowed; allowed keys here: {allowed}."
+    return f"key '{key}': {message}."
