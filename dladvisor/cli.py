@@ -155,6 +155,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     time_budget: Annotated[str, typer.Option(help="Budget for the benchmark, e.g. 3m.")] = "4m",
     device: DeviceOpt = "auto",
+    stakes: StakesOpt = None,
+    playbook: PlaybookOpt = None,
 ) -> None:
     """Assess a small real dataset that ships with a dependency (no download), to see the whole product.
 
@@ -169,7 +171,8 @@ def demo(
     default_out = Path("reports/demo" if kind == "tabular" else f"reports/demo-{kind}")
     config = AssessConfig(
         data=str(dataset.path) if dataset.path else dataset.name, target=dataset.target, seed=seed,
-        out=out or default_out, time_budget_seconds=parse_duration(time_budget), device=device,
+        out=out or default_out, time_budget_seconds=parse_duration(time_budget), device=device, stakes=stakes,
+        playbook=playbook,
     )
     _run_assessment(config, frame=dataset.frame)
 

@@ -167,14 +167,17 @@ class _Raw:
 
 def explain_models(
     dataset: Dataset, benchmark: BenchmarkResult, profile: DatasetProfile, *, seed: int = 0,
-    on_progress: Callable[[int, int], None] | None = None,
+    seconds_per_model: float | None = None, on_progress: Callable[[int, int], None] | None = None,
 ) -> ExplanationReport:
+    """SHAP for every completed candidate; each gets `seconds_per_model` (default: its share of TIME_SHARE of the
+    benchmark's time budget), half on fold 1, half on the other folds' models for the stability figure."""
     features = feature_spec(profile, dataset)
     X = _model_inputs(dataset, benchmark, features)
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
     explanations, skipped = [], {}
     compile_seconds = 0.0
-    seconds = max(MIN_SECONDS, TIME_SHARE * benchmark.time_budget_seconds / max(len(candidates), 1))
+    share = TIME_SHARE * benchmark.time_budget_seconds / max(len(candidates), 1)
+    seconds = seconds_per_model or max(MIN_SECONDS, share)
     for done, candidate in enumerate(candidates):
         if not candidate.fold_models:
             skipped[candidate.name] = "no fitted model was kept"

@@ -281,8 +281,7 @@ class _Judge:
             if chosen.family == "classical":
                 failing = [c for c in deep_checks if c.verdict == "FAIL" or
                            (c.criterion == "deep_min_lift" and c.verdict != "PASS")]
-                why = "; ".join(f"{c.measures} {_value(c.measured)} ({c.detail + '; ' if c.detail else ''}needs "
-                                f"{c.threshold})" for c in failing)
+                why = "; ".join(_why_not(c, bench) for c in failing)
                 reasons.append(f"Deep learning does not pay off under {self.playbook_name}: {why}.")
         elif deep is None:
             reasons.append(f"Deep learning outlook: {self.profile.data_sufficiency.reason}")
@@ -318,7 +317,8 @@ class _Judge:
             if c.verdict in ("WARN", "FAIL") and c.criterion != "deep_min_lift":
                 steps.append(_FIXES.get(c.criterion, "Resolve: {measures}.").format(measures=c.measures))
         if action == "use_classical":
-            steps.append(f"Ship {chosen.label} behind the monitoring below, retraining on the cadence costed here.")
+            steps.append(f"Ship {chosen.label} with the monitoring listed under risks, retraining on the cadence "
+                         "costed below.")
         else:
             steps.append(f"Pilot {chosen.label} in shadow mode next to the best classical model before switching.")
         curves = self.benchmark.learning_curves
@@ -415,6 +415,14 @@ _FIXES = {
     "max_latency_p95_ms": "Meet the latency budget: smaller model, batching, or a GPU for serving.",
     "max_robustness_drop": "Harden against input noise: augmentation, input validation, or a more robust model.",
 }
+
+
+def _why_not(check: Check, benchmark: BenchmarkResult) -> str:
+    if check.criterion == "deep_min_lift":
+        lift = benchmark.lift
+        problem = "is not significant" if not lift.significant else "is below the playbook's minimum"
+        return f"the lift of {lift.lift:+.3f} {problem} (needs {check.threshold})"
+    return f"{check.measures} is {_value(check.measured)} (needs {check.threshold})"
 
 
 def _value(value) -> str:
