@@ -37,6 +37,7 @@ from dladvisor.profile import Alert, DatasetProfile
 TOP_K = 10
 # Rows explained per model and fold: a cap, and a time allotment that cuts it sooner for slow explainers.
 ROW_CAP = {"tree": 1000, "linear": 1000, "permutation": 200, "text": 60, "image": 8}
+ROW_MIN = {"tree": 50, "linear": 50, "permutation": 50, "text": 10, "image": 8}
 OTHER_FOLD_ROWS = 0.3  # share of the cap used on the other folds, which only serve the stability figure
 SAME_ROWS = ("text", "image")
 MIN_SPLIT_HALF_ROWS = 20
@@ -151,6 +152,10 @@ class _Job:
     background: np.ndarray
     seed: int
     seconds: float
+    explain_all: bool = False  # other folds' models on fold 1's rows: all of them, so the rankings compare
+
+    def minimum(self, kind: str) -> int:
+        return len(self.rows) if self.explain_all else ROW_MIN[kind]
 
 
 @dataclass
@@ -255,13 +260,14 @@ def _explain_candidate(
     for index, (model, (train, test)) in enumerate(zip(candidate.fold_models, held_out, strict=False)):
         cap = ROW_CAP[kind] if index == 0 else max(1, int(ROW_CAP[kind] * OTHER_FOLD_ROWS))
         rng = np.random.default_rng(seed + index)
-        # Tokens and image regions belong to rows, so those models are compared on the same rows.
+        # Tokens and image regions belong to rows, so those models are compared on the same rows, all of them.
         same = index and kind in SAME_ROWS
-        rows = first_rows[:cap] if same else rng.choice(test, min(cap, len(test)), replace=False)
+        rows = first_rows if same else rng.choice(test, min(cap, len(test)), replace=False)
         background = rng.choice(train, min(BACKGROUND_ROWS, len(train)), replace=False)
         explain = _EXPLAINERS[kind]
         job = _Job(model=model, X=X, dataset=dataset, features=features, rows=rows, background=background, seed=seed,
-                   seconds=seconds / 2 if index == 0 else seconds / (2 * (len(candidate.fold_models) - 1)))
+                   seconds=seconds / 2 if index == 0 else seconds / (2 * (len(candidate.fold_models) - 1)),
+                   explain_all=bool(same))
         runs.append(explain(job))
         if index == 0:
             first_rows = rows[: runs[0].rows]
@@ -374,9 +380,12 @@ def _reduce_outputs(values: np.ndarray, task: str) -> np.ndarray:
     return np.abs(values)
 
 
-def _rows_in_time(explain_rows: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, seconds: float):
-    """Explain a first chunk, time it, then as many more rows as the allotment affords."""
-    first = max(1, min(len(rows), 4))
+def _rows_in_time(
+    explain_rows: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, seconds: float, minimum: int
+):
+    """Explain at least `minimum` rows (so small data is explained whole, the same way every run), time them, then
+    as many more as the allotment affords."""
+    first = max(1, min(len(rows), minimum))
     started = time.perf_counter()
     parts = [explain_rows(rows[:first])]
     per_row = (time.perf_counter() - started) / first
@@ -478,7 +487,8 @@ def _explain_exact(kind: str):
             summed, _ = _sum_by_column(values, owners)
             return _reduce_outputs(summed, job.dataset.task)
 
-        parts, used, _ = _rows_in_time(explain_rows, job.rows, job.seconds - (time.perf_counter() - started))
+        parts, used, _ = _rows_in_time(explain_rows, job.rows, job.seconds - (time.perf_counter() - started),
+                                       job.minimum(kind))
         _, columns = _sum_by_column(np.zeros((1, len(owners))), owners)
         return _Raw(np.vstack(parts), columns, used, time.perf_counter() - started,
                     additivity_error=float(np.nanmax(errors)))
@@ -545,7 +555,7 @@ def _explain_permutation(job: _Job) -> _Raw:
         values = explainer(codec.encode(X.iloc[chunk]), max_evals=max_evals, silent=True).values
         return _reduce_outputs(np.asarray(values), job.dataset.task)
 
-    parts, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds)
+    parts, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds, job.minimum("permutation"))
     return _Raw(np.vstack(parts), codec.columns, used, elapsed)
 
 
@@ -605,7 +615,7 @@ def _explain_text(job: _Job) -> _Raw:
                 examples.append((row, tokens, values))
         return None
 
-    _, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds)
+    _, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds, job.minimum("text"))
     vocabulary = sorted({token for weights in per_row for token in weights})
     values = np.array([[weights.get(t, 0.0) for t in vocabulary] for weights in per_row]).reshape(len(per_row), -1)
     return _Raw(values, vocabulary, len(per_row), elapsed, extras={
@@ -683,7 +693,7 @@ def _explain_image(job: _Job) -> _Raw:
                 examples.append(_image_example(row, path, attribution, scores, job))
         return None
 
-    _, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds)
+    _, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds, job.minimum("image"))
     cell = IMAGE_SIZE // GRID
     regions = [f"r{r + 1}c{c + 1}" for r in range(GRID) for c in range(GRID)]
     pooled = [np.abs(m[: cell * GRID, : cell * GRID]).reshape(GRID, cell, GRID, cell).sum(axis=(1, 3)) for m in maps]
