@@ -360,7 +360,7 @@ def playbooks_validate(file: Annotated[Path, typer.Argument(help="A playbook YAM
     """Check a playbook file: YAML, known keys and criteria, valid limits, includes. Exit 0 valid, 2 not."""
     from dladvisor.playbooks import load_playbook
 
-    playbook = load_playbook(str(file)) if file.suffix in (".yaml", ".yml") else load_playbook(str(file))
+    playbook = load_playbook(str(file))
     console.print(f"[green]valid:[/] {file} — {playbook.name} v{playbook.version}, {playbook.stakes} stakes, "
                   f"{len(playbook.criteria)} criteria")
 

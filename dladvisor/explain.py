@@ -292,7 +292,7 @@ def _explain_candidate(
         modality=candidate.modality,
         level=_level(candidate, kind),
         method=_METHOD_NAMES[kind],
-        output=_output_name(dataset, kind),
+        output=_output_name(dataset, kind, candidate.name),
         unit={"text": "token", "image": "image region"}.get(kind, "column"),
         importances=tuple(
             Attribution(feature=name, mean_abs_shap=round(value, 6), share=round(value / total, 4))
@@ -336,10 +336,11 @@ _METHOD_NAMES = {
 }
 
 
-def _output_name(dataset: Dataset, kind: str) -> str:
+def _output_name(dataset: Dataset, kind: str, candidate: str) -> str:
     if dataset.task == "regression":
         return "prediction"
-    scale = "log-odds" if kind in ("tree", "linear") else "probability"
+    # Exact SHAP explains the model's raw output: log-odds for boosting and logistic models, probability for forests.
+    scale = "log-odds" if kind == "linear" or candidate == "xgboost" else "probability"
     if dataset.task == "binary":
         return f"{scale} of '{dataset.classes[1]}'"
     return f"{scale} per class"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from dladvisor.errors import UserError
 
+# The repository's top-level playbooks/ folder (found from an editable install, `pip install -e .`).
 PLAYBOOK_DIR = Path(__file__).resolve().parent.parent / "playbooks"
 LEVELS = ("approximate post-hoc", "exact post-hoc", "native")  # explainability, weakest first
 STAKES_PLAYBOOK = {"low": "low-stakes-automation", "medium": "default", "high": "high-stakes"}
@@ -123,6 +124,11 @@ def _locate(name_or_file: str) -> Path:
             raise UserError(f"Playbook file '{name_or_file}' not found; check the path.")
         return path
     candidate = PLAYBOOK_DIR / f"{name_or_file}.yaml"
+    if not PLAYBOOK_DIR.is_dir():
+        raise UserError(
+            f"The bundled playbooks are not at {PLAYBOOK_DIR}; install from the repository with `pip install -e .`, "
+            "or pass --playbook path/to/playbook.yaml."
+        )
     if not candidate.is_file():
         import difflib
 
