@@ -20,7 +20,7 @@ import pandas as pd
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import BenchmarkResult, CandidateResult, predict
 from dladvisor.benchmark._metrics import LOWER_IS_BETTER, score_fold
-from dladvisor.benchmark._runner import feature_spec
+from dladvisor.benchmark._runner import feature_spec, model_frame
 from dladvisor.load import Dataset
 from dladvisor.profile import DatasetProfile
 
@@ -102,11 +102,7 @@ def run_checks(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ChecksReport:
     features = feature_spec(profile, dataset)
-    X = dataset.features[benchmark.features_used].copy()
-    if features.image:
-        from dladvisor.benchmark._pretrained import resolve_image_paths
-
-        X[features.image[0]] = resolve_image_paths(X[features.image[0]], dataset.base_dir)
+    X = model_frame(dataset, features)
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
     results = []
     for done, candidate in enumerate(candidates):
@@ -228,7 +224,7 @@ def fairness_of(dataset: Dataset, column: str, rows: np.ndarray, probabilities: 
 
 def _robustness(candidate, benchmark, dataset, X, features, seed) -> Robustness | None:
     model = candidate.first_fold_model
-    test = benchmark.holdout[1] if candidate.evaluation.endswith("shared held-out rows") else benchmark.folds[0][1]
+    test = benchmark.splits_for(candidate)[0][1]
     rng = np.random.default_rng(seed)
     rows = rng.choice(test, min(ROBUSTNESS_ROWS, len(test)), replace=False)
     frame, y = X.iloc[rows].reset_index(drop=True), dataset.y[rows]

@@ -30,7 +30,7 @@ import pandas as pd
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import BenchmarkResult, CandidateResult
 from dladvisor.benchmark._registry import FeatureSpec
-from dladvisor.benchmark._runner import feature_spec
+from dladvisor.benchmark._runner import feature_spec, model_frame
 from dladvisor.load import Dataset
 from dladvisor.profile import Alert, DatasetProfile
 
@@ -177,7 +177,7 @@ def explain_models(
     """SHAP for every completed candidate; each gets `seconds_per_model` (default: its share of TIME_SHARE of the
     benchmark's time budget), half on fold 1, half on the other folds' models for the stability figure."""
     features = feature_spec(profile, dataset)
-    X = _model_inputs(dataset, benchmark, features)
+    X = model_frame(dataset, features)
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
     explanations, skipped = [], {}
     compile_seconds = 0.0
@@ -235,16 +235,6 @@ def _compile_shap(kind: str, outputs: int) -> float:
     return time.perf_counter() - started
 
 
-def _model_inputs(dataset: Dataset, benchmark: BenchmarkResult, features: FeatureSpec) -> pd.DataFrame:
-    """The frame the candidates were fitted on (image paths resolved as the benchmark did)."""
-    from dladvisor.benchmark._pretrained import resolve_image_paths
-
-    X = dataset.features[benchmark.features_used].copy()
-    for column in features.image:
-        X[column] = resolve_image_paths(X[column], dataset.base_dir)
-    return X
-
-
 # -- one candidate ---------------------------------------------------------------------------------------------
 
 
@@ -253,7 +243,7 @@ def _explain_candidate(
 ) -> ModelExplanation:
     """SHAP on fold 1's model, then on the other kept fold models for stability; fold 1 gets half the time."""
     kind = _kind(candidate)
-    held_out = _held_out_sets(candidate, benchmark)
+    held_out = benchmark.splits_for(candidate)
     runs: list[_Raw] = []
     first_rows = np.array([], dtype=int)
     started = time.perf_counter()
@@ -344,12 +334,6 @@ def _output_name(dataset: Dataset, kind: str, candidate: str) -> str:
     if dataset.task == "binary":
         return f"{scale} of '{dataset.classes[1]}'"
     return f"{scale} per class"
-
-
-def _held_out_sets(candidate: CandidateResult, benchmark: BenchmarkResult) -> list[tuple[np.ndarray, np.ndarray]]:
-    if candidate.evaluation.endswith("shared held-out rows") and benchmark.holdout is not None:
-        return [benchmark.holdout]  # deep candidates scored on the CPU hold-out were fitted once
-    return list(benchmark.folds)
 
 
 def _importance(raw: _Raw) -> dict[str, float]:

@@ -24,7 +24,7 @@ from dladvisor.benchmark import format_number as fmt
 from dladvisor.checks import ChecksReport
 from dladvisor.cost import CostReport
 from dladvisor.explain import ExplanationReport
-from dladvisor.playbooks import CRITERIA, LEVELS, Playbook
+from dladvisor.playbooks import CRITERIA, LEVELS, Playbook, Risk
 from dladvisor.profile import DatasetProfile
 
 Verdict = Literal["PASS", "WARN", "FAIL"]
@@ -61,11 +61,6 @@ class Check(Frozen):
     threshold: str
     verdict: Literal["PASS", "WARN", "FAIL", "N/A"]
     detail: str = ""
-
-
-class Risk(Frozen):
-    risk: str
-    mitigation: str
 
 
 class ModelCard(Frozen):
@@ -360,7 +355,7 @@ class _Judge:
         return "medium", "The decision is clear, but some checks warn (see the verdicts)."
 
     def _risks(self, checks: list[Check]) -> tuple[Risk, ...]:
-        risks = [Risk(risk=r.risk, mitigation=r.mitigation) for r in self.playbook.risks]
+        risks = list(self.playbook.risks)
         breached = {c.criterion for c in checks if c.verdict in ("WARN", "FAIL")}
         if breached & {"max_ece", "max_brier"}:
             risks.append(Risk(risk="Probabilities are miscalibrated, so thresholds and expected rates are off.",

@@ -81,6 +81,7 @@ class CandidateResult(Frozen):
     oof: np.ndarray | None = Field(default=None, exclude=True, repr=False)
     # Models fitted on the first folds (up to `KEPT_FOLD_MODELS`), for the explain stage's stability check.
     fold_models: tuple = Field(default=(), exclude=True, repr=False)
+    on_holdout: bool = Field(default=False, exclude=True, repr=False)  # fitted once, scored on the CPU hold-out
 
     @property
     def first_fold_model(self):
@@ -121,6 +122,18 @@ class BenchmarkResult(Frozen):
 
     def best(self, family: str) -> CandidateResult | None:
         return next((c for c in self.ranked() if c.family == family), None)
+
+    def splits_for(self, candidate: CandidateResult) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The (train rows, test rows) pairs the candidate's kept models were fitted and scored on, in order."""
+        return [self.holdout] if candidate.on_holdout and self.holdout is not None else list(self.folds)
+
+
+def model_frame(dataset: Dataset, features: FeatureSpec):
+    """The columns the candidates read, with image paths resolved against the data file's folder."""
+    X = dataset.features[features.all].copy()
+    for column in features.image:
+        X[column] = resolve_image_paths(X[column], dataset.base_dir)
+    return X
 
 
 def feature_spec(profile: DatasetProfile, dataset: Dataset) -> FeatureSpec:
@@ -202,9 +215,7 @@ def run_benchmark(
         )
     specs = _select(dataset.task, candidates, features)
     device = resolve_device(device)
-    X = dataset.features[features.all].copy()
-    for column in features.image:
-        X[column] = resolve_image_paths(X[column], dataset.base_dir)
+    X = model_frame(dataset, features)
     folds, split = make_folds(dataset, n_folds=n_folds, seed=seed)
     holdout = None
     if device == "cpu" and any(s.holdout_on_cpu for s in specs):
@@ -354,7 +365,7 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, fold_done) ->
         forward_flops_per_sample=flops,
     )
     return CandidateResult(
-        **base, status="ok", metrics=metrics, timing=timing, training=tuple(logs), oof=oof,
+        **base, status="ok", metrics=metrics, timing=timing, training=tuple(logs), oof=oof, on_holdout=holdout,
         fold_models=tuple(kept_models),
     )
 

@@ -184,9 +184,9 @@ def _short(name: str, limit: int = 28) -> str:
 
 
 def _percent():
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import PercentFormatter
 
-    return FuncFormatter(lambda value, _: f"{value:.0%}")
+    return PercentFormatter(xmax=1)  # picks the decimals the ticks need (2.5%, not a rounded 2%)
 
 
 def _loss_curves(runs, path: Path) -> Path:
