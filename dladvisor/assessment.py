@@ -38,13 +38,20 @@ class DatasetInfo(Frozen):
     task_rule: str
     classes: tuple[str, ...]
     sensitive: tuple[str, ...] = ()
+    sensitive_as_feature: bool = False
+    positive_class: str | None = None
+    positive_rule: str = ""
+    dropped: tuple[str, ...] = ()
+    known_at_prediction: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetInfo:
         return cls(
             source=dataset.source, fingerprint=dataset.fingerprint, rows=dataset.n_rows,
             target=dataset.target_name, task=dataset.task, task_rule=dataset.task_rule, classes=dataset.classes,
-            sensitive=dataset.sensitive_columns,
+            sensitive=dataset.sensitive_columns, sensitive_as_feature=dataset.sensitive_as_feature,
+            positive_class=dataset.positive_class, positive_rule=dataset.positive_rule,
+            dropped=dataset.dropped_columns, known_at_prediction=dataset.trusted_columns,
         )
 
 

@@ -47,7 +47,26 @@ SensitiveOpt = Annotated[
     typer.Option("--sensitive", help="Protected attribute (e.g. sex, age), repeatable: flagged when explanations "
                  "lean on it or a proxy of it; fairness gaps are measured across its groups."),
 ]
-
+SensitiveAsFeatureOpt = Annotated[
+    bool,
+    typer.Option("--sensitive-as-feature", help="Let the models learn from the --sensitive columns too (default: "
+                 "they are audited, not used as inputs, as fairness tooling does)."),
+]
+DropOpt = Annotated[
+    list[str] | None,
+    typer.Option("--drop", help="Remove this column before anything else (repeatable): a known leak, or a value "
+                 "not available when predictions are made."),
+]
+KnownOpt = Annotated[
+    list[str] | None,
+    typer.Option("--known-at-prediction", help="A strong column you have confirmed exists when predicting "
+                 "(repeatable): the leakage check reports it but does not block on it."),
+]
+PositiveOpt = Annotated[
+    str | None,
+    typer.Option("--positive-class", help="Binary targets: the class to score as positive (default: 1/yes/true, "
+                 "else the rarer class)."),
+]
 
 StakesOpt = Annotated[
     str | None,
@@ -99,6 +118,10 @@ def assess(
     group_col: GroupOpt = None,
     time_col: TimeOpt = None,
     sensitive: SensitiveOpt = None,
+    sensitive_as_feature: SensitiveAsFeatureOpt = False,
+    drop: DropOpt = None,
+    known_at_prediction: KnownOpt = None,
+    positive_class: PositiveOpt = None,
     encoding: EncodingOpt = None,
     device: DeviceOpt = "auto",
     text_model: TextModelOpt = "all-MiniLM-L6-v2",
@@ -137,7 +160,10 @@ def assess(
     config = AssessConfig(
         data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
         time_budget_seconds=parse_duration(time_budget), metric=metric, candidates=tuple(candidate or ()),
-        group_col=group_col, time_col=time_col, sensitive=tuple(sensitive or ()), encoding=encoding, device=device,
+        group_col=group_col, time_col=time_col, sensitive=tuple(sensitive or ()),
+        sensitive_as_feature=sensitive_as_feature, drop=tuple(drop or ()),
+        known_at_prediction=tuple(known_at_prediction or ()), positive_class=positive_class, encoding=encoding,
+        device=device,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
         predictions_per_month=predictions_per_month, price_table=str(price_table) if price_table else None,
         cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly, stakes=stakes, playbook=str(playbook) if playbook else None,

@@ -27,6 +27,10 @@ class AssessConfig(Frozen):
     group_col: str | None = None
     time_col: str | None = None
     sensitive: tuple[str, ...] = ()
+    sensitive_as_feature: bool = False
+    drop: tuple[str, ...] = ()
+    known_at_prediction: tuple[str, ...] = ()
+    positive_class: str | None = None
     stakes: str | None = None
     playbook: str | None = None
     encoding: str | None = None

@@ -31,8 +31,9 @@ from dladvisor._frozen import Frozen
 from dladvisor.benchmark import BenchmarkResult, CandidateResult
 from dladvisor.benchmark._registry import FeatureSpec
 from dladvisor.benchmark._runner import feature_spec, model_frame
+from dladvisor.criteria import STABILITY_MIN_ROWS
 from dladvisor.load import Dataset
-from dladvisor.profile import Alert, DatasetProfile
+from dladvisor.profile import Alert, DatasetProfile, is_strong
 
 TOP_K = 10
 # Rows explained per model and fold: a cap, and a time allotment that cuts it sooner for slow explainers.
@@ -745,17 +746,22 @@ def _red_flags(
 ) -> list[Alert]:
     alerts = []
     labels = {c.name: c.label for c in benchmark.candidates}
-    leakage = {a.column for a in profile.alerts if a.code == "leakage_suspect" and a.column}
+    strong = {s.column: s for s in profile.strongest_single_columns if is_strong(s)}
 
     dominant: dict[str, list[str]] = defaultdict(list)
-    for e in explanations:
-        if e.unit == "column" and _dominated(e):
+    by_columns = [e for e in explanations if e.unit == "column"]
+    for e in by_columns:
+        if _dominated(e):
             dominant[e.importances[0].feature].append(f"{labels[e.candidate]} {e.top_share:.0%}")
     for column, where in dominant.items():
-        linked = (" The profile's leakage check flags it too." if column in leakage
-                  else " Check it is known at prediction time.")
+        # Critical when it dominates most models and is also very strong on its own: the signature of a leak.
+        most = len(where) > len(by_columns) / 2
+        critical = most and column in strong and column not in dataset.trusted_columns
+        single = strong.get(column)
+        linked = (f" Alone it reaches {'ROC-AUC' if single.metric == 'roc_auc' else 'R²'} {single.score:.3f}."
+                  if single else "") + " Check it is known at prediction time; if not, remove it with --drop."
         alerts.append(Alert(
-            code="attribution_dominance", severity="critical" if column in leakage else "warning", column=column,
+            code="attribution_dominance", severity="critical" if critical else "warning", column=column,
             message=f"'{column}' dominates the SHAP attribution ({', '.join(where)} of the total): a leakage suspect."
             + linked,
         ))
@@ -768,7 +774,7 @@ def _red_flags(
             top = [i.feature for i in e.importances[:SENSITIVE_TOP]]
             if name in top:
                 alerts.append(Alert(
-                    code="sensitive_attribute", severity="warning", column=name,
+                    code="sensitive_attribute", severity="warning", column=name, candidate=e.candidate,
                     message=f"Sensitive attribute '{name}' is #{top.index(name) + 1} in {labels[e.candidate]}'s "
                     "SHAP ranking: decisions depend on it directly; review whether it may be used.",
                 ))
@@ -780,9 +786,9 @@ def _red_flags(
             ))
 
     for e in explanations:
-        if e.stability is not None and e.stability < UNSTABLE_BELOW:
+        if e.stability is not None and e.stability < UNSTABLE_BELOW and e.rows_explained >= STABILITY_MIN_ROWS:
             alerts.append(Alert(
-                code="unstable_explanation", severity="warning", column=None,
+                code="unstable_explanation", severity="warning", column=None, candidate=e.candidate,
                 message=f"{labels[e.candidate]}'s feature ranking is unstable (rank correlation {e.stability:.2f} "
                 f"across {e.stability_basis}; below {UNSTABLE_BELOW}): do not read much into its top features.",
             ))

@@ -16,6 +16,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from dladvisor._frozen import Frozen
+from dladvisor.criteria import CRITERIA
 from dladvisor.errors import UserError
 
 GRAMMAR = (
@@ -26,12 +27,6 @@ _GATE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(>=|<=|==|!=|>|<)\s*([^<>=!\s].*?
 _COMPARE = {
     ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
-}
-# Per-candidate facts beyond metrics, read from the recommendation's checks.
-CHECK_FACTS = {
-    "max_ece": "ece", "max_brier": "brier", "max_selection_rate_gap": "selection_rate_gap", "max_tpr_gap": "tpr_gap",
-    "min_stability": "stability", "max_latency_p95_ms": "latency_p95_ms", "max_cost_12m_usd": "cost_12m_usd",
-    "max_robustness_drop": "robustness_drop", "min_explainability": "explainability",
 }
 
 
@@ -129,7 +124,8 @@ def _candidate_facts(facts: dict, prefix: str, candidate: dict, checks: list[dic
         facts[f"{prefix}.{metric}_ci_high"] = summary["ci_high"]
     for check in checks:
         if check["candidate"] == candidate["name"] and check["measured"] is not None:
-            facts[f"{prefix}.{CHECK_FACTS.get(check['criterion'], check['criterion'])}"] = check["measured"]
+            spec = CRITERIA.get(check["criterion"])  # per-candidate facts beyond metrics: the judged criteria
+            facts[f"{prefix}.{spec.fact if spec else check['criterion']}"] = check["measured"]
 
 
 def evaluate_gates(report: dict[str, Any], expressions: list[str]) -> list[GateResult]:

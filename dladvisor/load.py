@@ -51,7 +51,12 @@ class Dataset:
     base_dir: Path | None = None
     group_column: str | None = None
     sensitive_columns: tuple[str, ...] = ()
+    # False (the default): sensitive columns are audited (fairness, proxies) but kept out of every model's inputs.
+    sensitive_as_feature: bool = False
     time_column: str | None = None
+    dropped_columns: tuple[str, ...] = ()  # removed with --drop: known leaks, or not available at prediction time
+    trusted_columns: tuple[str, ...] = ()  # confirmed known at prediction time: strong, but not blocked as leaks
+    positive_rule: str = ""  # binary tasks: which class is positive (code 1), and why
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -61,6 +66,21 @@ class Dataset:
     @property
     def is_classification(self) -> bool:
         return self.task != "regression"
+
+    @property
+    def positive_class(self) -> str | None:
+        return self.classes[1] if self.task == "binary" else None
+
+    @property
+    def model_inputs_exclude(self) -> dict[str, str]:
+        """Columns present in `features` that no model may read, with the reason."""
+        excluded = {}
+        if self.group_column:
+            excluded[self.group_column] = "--group-col: defines the folds"
+        if not self.sensitive_as_feature:
+            for column in self.sensitive_columns:
+                excluded[column] = "--sensitive: audited for fairness, not learned from"
+        return excluded
 
 
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
@@ -183,6 +203,10 @@ def load_dataset(
     group_column: str | None = None,
     time_column: str | None = None,
     sensitive_columns: tuple[str, ...] = (),
+    sensitive_as_feature: bool = False,
+    drop_columns: tuple[str, ...] = (),
+    trusted_columns: tuple[str, ...] = (),
+    positive_class: str | None = None,
 ) -> Dataset:
     """Read and validate a dataset.
 
@@ -195,7 +219,10 @@ def load_dataset(
         group_column: rows sharing a value stay in the same fold (e.g. patient id); excluded from features.
         time_column: folds are time-ordered by this column (train on the past, test on the future).
         sensitive_columns: protected attributes (e.g. sex, age) checked for fairness and as explanation red flags;
-            they stay model inputs.
+            kept out of the models' inputs unless `sensitive_as_feature`.
+        drop_columns: columns removed before anything else (known leaks, or not available at prediction time).
+        trusted_columns: columns confirmed to be known at prediction time; the leakage check does not block on them.
+        positive_class: binary tasks: the class whose probability is scored (default: see `_positive_class`).
     """
     if task not in TASKS:
         raise UserError(f"Unknown task '{task}'; use one of {', '.join(TASKS)}.")
@@ -210,11 +237,18 @@ def load_dataset(
 
     target_name = _resolve_target(frame, target)
     named = [("--group-col", group_column), ("--time-col", time_column)]
-    for option, column in named + [("--sensitive", c) for c in sensitive_columns]:
+    named += [("--sensitive", c) for c in sensitive_columns] + [("--drop", c) for c in drop_columns]
+    for option, column in named + [("--known-at-prediction", c) for c in trusted_columns]:
         if column is not None and column not in frame.columns:
             raise UserError(f"{option} '{column}' is not a column; {_columns_hint(frame, column)}")
         if column is not None and column == target_name:
             raise UserError(f"{option} '{column}' is the target; pick another column.")
+
+    for column in drop_columns:
+        for option, other in named:
+            if other == column and option != "--drop":
+                raise UserError(f"--drop '{column}' is also given to {option}; drop it or use it, not both.")
+    frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
 
     raw_target = frame[target_name]
     missing = raw_target.isna()
@@ -229,11 +263,18 @@ def load_dataset(
         raise UserError(f"The table holds only the target '{target_name}'; add feature columns to learn from.")
 
     resolved_task, rule = _infer_task(raw_target, target_name, task)
+    positive_rule = ""
+    if positive_class is not None and resolved_task != "binary":
+        raise UserError(f"--positive-class applies to binary targets; '{target_name}' is {resolved_task}.")
     if resolved_task == "regression":
         y = pd.to_numeric(raw_target).to_numpy(dtype=float)
         classes: tuple[str, ...] = ()
     else:
         categorical = pd.Categorical(raw_target)
+        if resolved_task == "binary":
+            positive, positive_rule = _positive_class(categorical, positive_class, target_name)
+            negative = next(c for c in categorical.categories if c != positive)
+            categorical = categorical.reorder_categories([negative, positive])
         y = categorical.codes.astype(np.int64)
         classes = tuple(str(c) for c in categorical.categories)
 
@@ -261,8 +302,38 @@ def load_dataset(
         group_column=group_column,
         time_column=time_column,
         sensitive_columns=tuple(sensitive_columns),
+        sensitive_as_feature=sensitive_as_feature,
+        dropped_columns=tuple(dict.fromkeys(drop_columns)),
+        trusted_columns=tuple(trusted_columns),
+        positive_rule=positive_rule,
         notes=notes,
     )
+
+
+# Labels that name the event of interest in a binary target, whatever the other label is.
+POSITIVE_WORDS = ("1", "1.0", "true", "yes", "y", "t", "positive", "pos")
+
+
+def _positive_class(categorical: pd.Categorical, requested: str | None, target: str) -> tuple[object, str]:
+    """The class scored as positive: as requested; else 1/true/yes; else the rarer class (the event of interest
+    in most binary problems: default, fraud, disease); else the second in sorted order."""
+    categories = list(categorical.categories)
+    if requested is not None:
+        match = [c for c in categories if str(c) == requested] or [
+            c for c in categories if str(c).strip().lower() == requested.strip().lower()
+        ]
+        if not match:
+            raise UserError(f"--positive-class '{requested}' is not a value of '{target}'; its classes are "
+                            f"{', '.join(repr(str(c)) for c in categories)}.")
+        return match[0], "given with --positive-class"
+    words = [c for c in categories if str(c).strip().lower() in POSITIVE_WORDS]
+    if len(words) == 1:
+        return words[0], f"'{words[0]}' names the event; --positive-class to change"
+    counts = pd.Series(categorical).value_counts()
+    if counts.iloc[0] != counts.iloc[-1]:
+        rarer = counts.index[-1]
+        return rarer, f"the rarer class ({counts.iloc[-1]:,} of {counts.sum():,} rows); --positive-class to change"
+    return categories[1], "the second class in sorted order (classes are balanced); --positive-class to change"
 
 
 def fingerprint(frame: pd.DataFrame) -> str:

@@ -37,6 +37,8 @@ def load_and_profile(
         frame if frame is not None else config.data,
         target=config.target, task=config.task, source_name=config.data, encoding=config.encoding,
         group_column=config.group_col, time_column=config.time_col, sensitive_columns=config.sensitive,
+        sensitive_as_feature=config.sensitive_as_feature, drop_columns=config.drop,
+        trusted_columns=config.known_at_prediction, positive_class=config.positive_class,
     )
     progress("load", 1, 1)
     progress("profile", 0, 1)
@@ -80,7 +82,9 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         dataset, benchmark, profile, seed=config.seed, on_progress=lambda done, total: progress("checks", done, total)
     )
     progress("recommend", 0, 1)
-    recommendation = recommend(profile, benchmark, cost, explanation, checks, playbook)
+    excluded = {**dataset.model_inputs_exclude, **{c: "removed with --drop" for c in dataset.dropped_columns}}
+    recommendation = recommend(profile, benchmark, cost, explanation, checks, playbook, data=config.data,
+                               excluded=excluded)
     progress("recommend", 1, 1)
     return Assessment(
         run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started, device=benchmark.device),

@@ -12,26 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from dladvisor.criteria import CRITERIA, LEVELS  # noqa: F401  (re-exported: the criteria playbooks may name)
 from dladvisor.errors import UserError
 
 # The repository's top-level playbooks/ folder (found from an editable install, `pip install -e .`).
 PLAYBOOK_DIR = Path(__file__).resolve().parent.parent / "playbooks"
-LEVELS = ("approximate post-hoc", "exact post-hoc", "native")  # explainability, weakest first
 STAKES_PLAYBOOK = {"low": "low-stakes-automation", "medium": "default", "high": "high-stakes"}
-
-# Criterion name -> (direction, what it reads, unit). "min": the measured value must be at least the limit.
-CRITERIA = {
-    "deep_min_lift": ("min", "significant lift of the deep model over the best classical one, in metric points", ""),
-    "max_cost_12m_usd": ("max", "projected 12-month cost (training + inference), $", "$"),
-    "max_ece": ("max", "expected calibration error", ""),
-    "max_brier": ("max", "Brier score", ""),
-    "max_selection_rate_gap": ("max", "largest gap in selection rate between sensitive groups", ""),
-    "max_tpr_gap": ("max", "largest gap in true-positive rate between sensitive groups", ""),
-    "min_explainability": ("min", f"explainability level ({' < '.join(LEVELS)})", ""),
-    "min_stability": ("min", "SHAP ranking stability (rank correlation)", ""),
-    "max_latency_p95_ms": ("max", "p95 latency of one prediction, ms", "ms"),
-    "max_robustness_drop": ("max", "worst drop of the primary metric under perturbations", ""),
-}
 
 
 class Criterion(BaseModel):
@@ -67,11 +53,7 @@ class Playbook(BaseModel):
         for name, criterion in criteria.items():
             if name not in CRITERIA:
                 raise ValueError(f"unknown criterion '{name}'; known: {', '.join(CRITERIA)}")
-            if name == "min_explainability":
-                if criterion.limit not in LEVELS:
-                    raise ValueError(f"min_explainability.limit must be one of: {', '.join(LEVELS)}")
-            elif not isinstance(criterion.limit, int | float):
-                raise ValueError(f"{name}.limit must be a number, not '{criterion.limit}'")
+            CRITERIA[name].validate_limit(criterion.limit)
         return criteria
 
 

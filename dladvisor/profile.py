@@ -34,6 +34,12 @@ LEAKAGE_R2 = 0.98
 # Honest strong features sit below: the best single breast-cancer measurement reaches 0.93 on all 569 rows.
 SUSPECT_AUC = 0.975
 SUSPECT_R2 = 0.95
+# A column this strong on its own is worth a second look after training: the benchmark refits the best model
+# without it and the recommendation blocks when the rest of the data cannot come close (a leak); a SHAP-dominant
+# column is a critical suspect only above it. Honest strong features clear it too (breast cancer's best single
+# measurement: 0.93), which is why it is a screen for measurement, not a verdict.
+STRONG_SINGLE_AUC = 0.9
+STRONG_SINGLE_R2 = 0.8
 # A categorical with this many levels, each repeated, may name an entity (a customer, a case) spanning rows.
 ENTITY_MIN_LEVELS = 100
 # An identifier should carry no signal; above this its order predicts the target.
@@ -62,6 +68,7 @@ class Alert(Frozen):
     severity: Severity
     message: str
     column: str | None = None
+    candidate: str | None = None  # set when the finding concerns one model, not the data
 
 
 class UnivariateScore(Frozen):
@@ -70,6 +77,10 @@ class UnivariateScore(Frozen):
     column: str
     metric: Literal["roc_auc", "r2"]
     score: float
+
+
+def is_strong(score: UnivariateScore) -> bool:
+    return score.score >= (STRONG_SINGLE_AUC if score.metric == "roc_auc" else STRONG_SINGLE_R2)
 
 
 class DataSufficiency(Frozen):
@@ -172,11 +183,18 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
     for leak in leaks:
         critical = _leak_severity(leak) == "critical"
         strength = "predicts the target almost perfectly" if critical else "is suspiciously predictive"
+        score = f"{_metric_label(leak.metric)} {leak.score:.3f}"
+        if leak.column in dataset.trusted_columns:
+            alerts.append(Alert(
+                code="leakage_suspect", severity="info", column=leak.column,
+                message=f"'{leak.column}' alone {strength} ({score}); you confirmed it is known at prediction "
+                "time (--known-at-prediction), so it is kept and does not block.",
+            ))
+            continue
         alerts.append(Alert(
             code="leakage_suspect", severity=_leak_severity(leak), column=leak.column,
-            message=f"'{leak.column}' alone {strength} ({_metric_label(leak.metric)} {leak.score:.3f}); "
-            "confirm it is known when predictions are made and is not recorded after or derived from the "
-            "outcome, else drop it.",
+            message=f"'{leak.column}' alone {strength} ({score}); confirm it is known when predictions are made "
+            f"and is not recorded after or derived from the outcome, else remove it with --drop {leak.column}.",
         ))
     for id_score in id_scores:
         if (id_score.metric == "roc_auc" and id_score.score >= ID_SIGNAL_AUC) or (

@@ -157,7 +157,7 @@ def playbook_list(console: Console, playbooks) -> None:
 
 
 def playbook_detail(console: Console, playbook) -> None:
-    from dladvisor.playbooks import CRITERIA
+    from dladvisor.criteria import CRITERIA
 
     console.print(f"[bold]{playbook.name}[/] v{playbook.version} · {playbook.stakes} stakes · {playbook.source}")
     console.print(playbook.description)
@@ -168,8 +168,8 @@ def playbook_detail(console: Console, playbook) -> None:
     for name in ("Measures", "Limit", "On breach"):
         table.add_column(name)
     for name, criterion in playbook.criteria.items():
-        direction = "≥" if CRITERIA[name][0] == "min" else "≤"
-        table.add_row(name, CRITERIA[name][1], f"{direction} {criterion.limit}", criterion.on_breach)
+        spec = CRITERIA[name]
+        table.add_row(name, spec.measures, spec.threshold(criterion.limit), criterion.on_breach)
     console.print(table)
     for risk in playbook.risks:
         console.print(f"• [bold]Risk:[/] {risk.risk} [dim]Mitigation:[/] {risk.mitigation}")

