@@ -55,6 +55,10 @@ IMAGE_SIZE = 96
 DOMINANT_SHARE = 0.5
 DOMINANT_FLOOR, DOMINANT_RATIO = 0.25, 3.0
 UNSTABLE_BELOW = 0.5
+# Columns whose |Spearman correlation| reaches this are one group for the stability figure: models fitted on
+# different folds may credit either of two near-copies (radius, perimeter and area of a tumour), which is not an
+# unstable explanation but an arbitrary choice between synonyms.
+CORRELATED_GROUP = 0.8
 SENSITIVE_TOP = 5
 PROXY_ASSOCIATION = 0.5
 
@@ -180,6 +184,7 @@ def explain_models(
     features = feature_spec(profile, dataset)
     X = model_frame(dataset, features)
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
+    groups = correlated_groups(X[list(features.numeric)]) if features.numeric else {}
     explanations, skipped = [], {}
     compile_seconds = 0.0
     share = TIME_SHARE * benchmark.time_budget_seconds / max(len(candidates), 1)
@@ -190,7 +195,7 @@ def explain_models(
             continue
         try:
             compile_seconds += _compile_shap(_kind(candidate), _n_outputs(dataset))
-            explanations.append(_explain_candidate(candidate, dataset, benchmark, X, features, seed, seconds))
+            explanations.append(_explain_candidate(candidate, dataset, benchmark, X, features, seed, seconds, groups))
         except (ValueError, TypeError, RuntimeError, MemoryError) as exc:
             skipped[candidate.name] = f"{type(exc).__name__}: {exc}"
         if on_progress:
@@ -240,7 +245,8 @@ def _compile_shap(kind: str, outputs: int) -> float:
 
 
 def _explain_candidate(
-    candidate: CandidateResult, dataset, benchmark, X, features, seed: int, seconds: float
+    candidate: CandidateResult, dataset, benchmark, X, features, seed: int, seconds: float,
+    groups: dict[str, str] | None = None,
 ) -> ModelExplanation:
     """SHAP on fold 1's model, then on the other kept fold models for stability; fold 1 gets half the time."""
     kind = _kind(candidate)
@@ -264,17 +270,21 @@ def _explain_candidate(
             first_rows = rows[: runs[0].rows]
     first = runs[0]
     importance = _importance(first)
+    grouped = (lambda raw: _grouped(_importance(raw), groups or {}))  # noqa: E731  (synonyms ranked as one)
     if len(runs) > 1:
-        stability = float(np.mean([_rank_agreement(importance, _importance(r)) for r in runs[1:]]))
+        stability = float(np.mean([_rank_agreement(grouped(first), grouped(r)) for r in runs[1:]]))
         basis = f"{len(runs)} models fitted on different folds" + (", same rows" if kind in SAME_ROWS else "")
     elif first.rows >= MIN_SPLIT_HALF_ROWS:
         half = first.rows // 2
         halves = [_Raw(first.values[:half], first.features, half, 0), _Raw(first.values[half:], first.features,
                                                                             first.rows - half, 0)]
-        stability = _rank_agreement(_importance(halves[0]), _importance(halves[1]))
+        stability = _rank_agreement(grouped(halves[0]), grouped(halves[1]))
         basis = "two halves of the explained rows (one fitted model)"
     else:
         stability, basis = None, f"not measured: one fitted model and under {MIN_SPLIT_HALF_ROWS} rows explained"
+    merged = sum(1 for column, group in (groups or {}).items() if group != column and column in importance)
+    if stability is not None and merged:
+        basis += f"; columns correlated at |ρ| ≥ {CORRELATED_GROUP} ranked as one group"
     total = sum(importance.values()) or 1.0
     top = sorted(importance.items(), key=lambda item: -item[1])[:TOP_K]
     extras = first.extras or {}
@@ -353,6 +363,33 @@ def _rank_agreement(a: dict[str, float], b: dict[str, float], k: int = TOP_K) ->
     if np.ptp(left) == 0 or np.ptp(right) == 0:
         return float("nan")
     return float(spearmanr(left, right).statistic)
+
+
+def correlated_groups(numeric: pd.DataFrame, threshold: float = CORRELATED_GROUP) -> dict[str, str]:
+    """Column -> its group's name ("a ~ b ~ c"), grouping numeric columns whose |Spearman ρ| reaches `threshold`
+    (complete linkage: every pair inside a group is that correlated)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    columns = list(numeric.columns)
+    if len(columns) < 2:
+        return {c: c for c in columns}
+    sample = numeric.sample(min(len(numeric), 2000), random_state=0) if len(numeric) > 2000 else numeric
+    rho = np.nan_to_num(sample.corr(method="spearman").to_numpy(), nan=0.0)
+    distance = np.clip(1 - np.abs(rho), 0, None)
+    np.fill_diagonal(distance, 0)
+    labels = fcluster(linkage(squareform(distance, checks=False), "complete"), 1 - threshold, criterion="distance")
+    members = defaultdict(list)
+    for column, label in zip(columns, labels, strict=True):
+        members[label].append(column)
+    return {column: " ~ ".join(members[label]) for column, label in zip(columns, labels, strict=True)}
+
+
+def _grouped(importance: dict[str, float], groups: dict[str, str]) -> dict[str, float]:
+    summed: dict[str, float] = defaultdict(float)
+    for feature, value in importance.items():
+        summed[groups.get(feature, feature)] += value
+    return dict(summed)
 
 
 def _top(importance: dict[str, float], k: int = TOP_K) -> list[str]:
