@@ -127,3 +127,19 @@ def test_fold_scores_on_known_predictions():
     assert scores["log_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.6, 0.65, 0.8])))
     regression = score_fold("regression", np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0]), 0)
     assert regression["rmse"] == pytest.approx(math.sqrt(4 / 3)) and regression["mae"] == pytest.approx(2 / 3)
+
+
+def test_a_truncated_deep_curve_gives_no_verdict_on_more_data():
+    from dladvisor.benchmark._compare import CurvePoint, LearningCurve, read_curves
+
+    classical = LearningCurve(candidate="c", label="TF-IDF", points=(
+        CurvePoint(rows_offered=400, rows_used=400, score=0.90), CurvePoint(rows_offered=800, rows_used=800,
+                                                                            score=0.91)))
+    starved = LearningCurve(candidate="d", label="MiniLM", points=(
+        CurvePoint(rows_offered=200, rows_used=200, score=0.80), CurvePoint(rows_offered=1600, rows_used=426,
+                                                                            score=0.84)))
+    reading = read_curves(classical, starved, metric="roc_auc", higher_is_better=True)
+    assert "426 of the 1,600 rows" in reading and "keep or widen" not in reading
+    full = starved.model_copy(update={"points": (starved.points[0], CurvePoint(rows_offered=1600, rows_used=1600,
+                                                                                   score=0.84))})
+    assert "426" not in read_curves(classical, full, metric="roc_auc", higher_is_better=True)

@@ -132,6 +132,12 @@ def read_curves(classical: LearningCurve, deep: LearningCurve, *, metric: str, h
         f"Per doubling of training data, {classical.label} gains {format_number(c_slope)} {label} and "
         f"{deep.label} {format_number(d_slope)} (last segment of each curve)."
     )
+    last = deep.points[-1]
+    if last.rows_used < last.rows_offered and gap <= 0:
+        # A deep model that trained on part of its rows has not shown where its curve goes: no verdict from it.
+        return (f"{trend} {deep.label} trained on only {last.rows_used:,} of the {last.rows_offered:,} rows it was "
+                f"offered, so its curve stops short: where it would end on all of them is not measured, and this run "
+                f"cannot say whether more data would change the winner. Run it fully (on a GPU) to find out.")
     leader, chaser = (deep, classical) if gap > 0 else (classical, deep)
     closing = (d_slope - c_slope) if gap <= 0 else (c_slope - d_slope)
     if abs(gap) < 1e-9:
