@@ -82,8 +82,14 @@ class CriterionSpec:
     unit: str = ""
     timed: bool = False  # measured from timings, so it varies between runs of the same seed
     levels: tuple[str, ...] = ()  # an ordinal criterion's levels, weakest first
+    condition: str = ""  # what else passing needs, said after the limit ("significant")
 
     def threshold(self, limit: float | str) -> str:
+        if self.condition:
+            return f"{self._bound(limit)}, {self.condition}"
+        return self._bound(limit)
+
+    def _bound(self, limit: float | str) -> str:
         symbol = "≥" if self.direction == "min" else "≤"
         if self.unit == "$":
             return f"{symbol} ${limit:,.0f}" if isinstance(limit, int | float) else f"{symbol} ${limit}"
@@ -102,14 +108,14 @@ CRITERIA: dict[str, CriterionSpec] = {}
 
 def criterion(
     name: str, *, direction: Literal["min", "max"], measures: str, fact: str, fix: str, unit: str = "",
-    timed: bool = False, levels: tuple[str, ...] = (),
+    timed: bool = False, levels: tuple[str, ...] = (), condition: str = "",
 ) -> Callable[[Measure], Measure]:
     """Register `measure(evidence, candidate, limit) -> Measurement | None` as the playbook criterion `name`."""
 
     def decorator(measure: Measure) -> Measure:
         if name in CRITERIA:
             raise ValueError(f"criterion '{name}' is registered twice")
-        CRITERIA[name] = CriterionSpec(name, direction, measures, fact, fix, measure, unit, timed, levels)
+        CRITERIA[name] = CriterionSpec(name, direction, measures, fact, fix, measure, unit, timed, levels, condition)
         return measure
 
     return decorator
@@ -148,7 +154,7 @@ def judge_one(name: str, limit, on_breach: str, evidence: Evidence, candidate: C
 
 
 @criterion(
-    "deep_min_lift", direction="min", fact="lift",
+    "deep_min_lift", direction="min", fact="lift", condition="significant",
     measures="significant lift of the deep model over the best classical one, in metric points",
     fix="Deep learning has not earned its cost here: keep the classical model, or add data and re-assess.",
 )

@@ -332,7 +332,7 @@ def _positive_class(categorical: pd.Categorical, requested: str | None, target: 
     counts = pd.Series(categorical).value_counts()
     if counts.iloc[0] != counts.iloc[-1]:
         rarer = counts.index[-1]
-        return rarer, f"the rarer class ({counts.iloc[-1]:,} of {counts.sum():,} rows); --positive-class to change"
+        return rarer, f"the rarer class, {counts.iloc[-1]:,} of {counts.sum():,} rows; --positive-class to change"
     return categories[1], "the second class in sorted order (classes are balanced); --positive-class to change"
 
 

@@ -176,7 +176,9 @@ class _Judge:
         if chosen is not deep_candidate and deep_candidate is not None:
             shown += [c for c in deep_checks if c.criterion == "deep_min_lift"]
         verdict = self._verdict(chosen, chosen_checks)
-        headline = HEADLINES[action].format(label=chosen.label, score=f"{self.metric} {self._score(chosen, ci=False)}")
+        score = bench.primary(chosen)
+        headline = HEADLINES[action].format(label=chosen.label,
+                                            score=f"{self.metric} {fmt(score.mean)}, {chosen.evaluation}")
         if handicapped:
             headline = f"Provisional — {headline[0].lower()}{headline[1:]}"
         return self._result(verdict, action, chosen, headline, reasons, checks=shown,
@@ -204,7 +206,8 @@ class _Judge:
         if ranked:
             best = ranked[0]
             reasons.append(
-                f"The best score ({best.label}, {self.metric} {self._score(best, ci=False)}) is not trustworthy until "
+                f"The best score ({best.label}, {self.metric} {fmt(bench_score(self.benchmark, best))}) is not "
+                "trustworthy until "
                 "this is resolved: leaked information inflates it."
             )
         columns = list(dict.fromkeys([leak.column for leak in leaks] + [a.column for a in critical if a.column]))
@@ -506,8 +509,12 @@ def _why_not(check: Check, benchmark: BenchmarkResult) -> str:
     if check.criterion == "deep_min_lift":
         lift = benchmark.lift
         problem = "is not significant" if not lift.significant else "is below the playbook's minimum"
-        return f"the lift of {lift.lift:+.3f} {problem} (needs {check.threshold}, significant)"
+        return f"the lift of {lift.lift:+.3f} {problem} (needs {check.threshold})"
     return f"{check.measures} is {_value(check.measured)} (needs {check.threshold})"
+
+
+def bench_score(benchmark: BenchmarkResult, candidate: CandidateResult) -> float:
+    return benchmark.primary(candidate).mean
 
 
 def _value(value) -> str:

@@ -33,7 +33,7 @@ def test_brier_score_on_known_numbers():
 def test_fairness_gaps_per_group_with_sizes():
     frame = pd.DataFrame({"sex": ["f"] * 40 + ["m"] * 40 + ["x"] * 5, "score": range(85),
                           "label": (["good"] * 20 + ["bad"] * 20) * 2 + ["good"] * 5})
-    dataset = load_dataset(frame, target="label", sensitive_columns=("sex",))
+    dataset = load_dataset(frame, target="label", sensitive_columns=("sex",), positive_class="good")
     assert dataset.classes == ("bad", "good")
     predicted_good = np.r_[np.ones(30), np.zeros(10), np.ones(10), np.zeros(30), np.ones(5)]
     probabilities = np.column_stack([1 - predicted_good, predicted_good])
