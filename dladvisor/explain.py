@@ -36,12 +36,16 @@ from dladvisor.load import Dataset
 from dladvisor.profile import Alert, DatasetProfile, is_strong
 
 TOP_K = 10
-# Rows explained per model and fold: a cap, and a time allotment that cuts it sooner for slow explainers.
-ROW_CAP = {"tree": 1000, "linear": 1000, "permutation": 200, "text": 60, "image": 8}
+# Rows explained per model on fold 1, planned from the model's kind alone so that the same data and options explain
+# the same rows every run (the clock is only a safety net, and a run it cuts is flagged as not reproducible).
+ROW_PLAN = {"tree": 500, "linear": 1000, "permutation": 100, "text": 60, "image": 8}
+DEEP_TEXT_ROWS = 12  # a transformer evaluates TEXT_EVALS masked copies of every text explained
+# The clock may not cut a model below this many rows, so small data is always explained whole.
 ROW_MIN = {"tree": 50, "linear": 50, "permutation": 50, "text": 10, "image": 8}
-OTHER_FOLD_ROWS = 0.3  # share of the cap used on the other folds, which only serve the stability figure
+OTHER_FOLD_ROWS = 0.3  # share of the plan used on the other folds, which only serve the stability figure
 SAME_ROWS = ("text", "image")
-MIN_SPLIT_HALF_ROWS = 20
+# A model's explanation may overrun its share of the budget this many times before the clock cuts it short.
+CLOCK_SLACK = 3.0
 TEXT_EVALS, IMAGE_EVALS = 100, 200  # model calls per explained text / image (Partition SHAP)
 BACKGROUND_ROWS = 50  # linear SHAP's reference rows
 AGNOSTIC_BACKGROUND_ROWS = 20  # every model-agnostic evaluation costs this many predictions
@@ -112,6 +116,10 @@ class ModelExplanation(Frozen):
     text_examples: tuple[TextExample, ...] = ()
     image_examples: tuple[ImageExample, ...] = ()
     seconds: float = 0.0
+    rows_planned: int = 0
+    # Non-empty when the clock, not the plan, decided how many rows were explained: then the same seed may explain
+    # a different number of rows next time, and the report says so.
+    cut_short: str = ""
 
 
 class Agreement(Frozen):
@@ -162,6 +170,9 @@ class _Job:
     def minimum(self, kind: str) -> int:
         return len(self.rows) if self.explain_all else ROW_MIN[kind]
 
+    def explain_planned(self, explain_rows: Callable[[np.ndarray], object], kind: str):
+        return _explain_planned(explain_rows, self.rows, self.seconds * CLOCK_SLACK, self.minimum(kind))
+
 
 @dataclass
 class _Raw:
@@ -173,6 +184,7 @@ class _Raw:
     seconds: float
     additivity_error: float | None = None
     extras: dict | None = None
+    cut: bool = False  # the clock stopped it before the planned rows were explained
 
 
 def explain_models(
@@ -254,8 +266,12 @@ def _explain_candidate(
     runs: list[_Raw] = []
     first_rows = np.array([], dtype=int)
     started = time.perf_counter()
-    for index, (model, (train, test)) in enumerate(zip(candidate.fold_models, held_out, strict=False)):
-        cap = ROW_CAP[kind] if index == 0 else max(1, int(ROW_CAP[kind] * OTHER_FOLD_ROWS))
+    plan = _planned_rows(candidate, kind)
+    # Other folds serve only the stability figure, which is judged on STABILITY_MIN_ROWS rows or more: below that
+    # (a transformer's dozen texts, eight images) they would cost time for a number nobody may rely on.
+    models = candidate.fold_models if plan >= STABILITY_MIN_ROWS else candidate.fold_models[:1]
+    for index, (model, (train, test)) in enumerate(zip(models, held_out, strict=False)):
+        cap = plan if index == 0 else max(1, int(plan * OTHER_FOLD_ROWS))
         rng = np.random.default_rng(seed + index)
         # Tokens and image regions belong to rows, so those models are compared on the same rows, all of them.
         same = index and kind in SAME_ROWS
@@ -263,7 +279,7 @@ def _explain_candidate(
         background = rng.choice(train, min(BACKGROUND_ROWS, len(train)), replace=False)
         explain = _EXPLAINERS[kind]
         job = _Job(model=model, X=X, dataset=dataset, features=features, rows=rows, background=background, seed=seed,
-                   seconds=seconds / 2 if index == 0 else seconds / (2 * (len(candidate.fold_models) - 1)),
+                   seconds=seconds / 2 if index == 0 else seconds / (2 * (len(models) - 1)),
                    explain_all=bool(same))
         runs.append(explain(job))
         if index == 0:
@@ -274,14 +290,15 @@ def _explain_candidate(
     if len(runs) > 1:
         stability = float(np.mean([_rank_agreement(grouped(first), grouped(r)) for r in runs[1:]]))
         basis = f"{len(runs)} models fitted on different folds" + (", same rows" if kind in SAME_ROWS else "")
-    elif first.rows >= MIN_SPLIT_HALF_ROWS:
+    elif first.rows >= STABILITY_MIN_ROWS:
         half = first.rows // 2
         halves = [_Raw(first.values[:half], first.features, half, 0), _Raw(first.values[half:], first.features,
                                                                             first.rows - half, 0)]
         stability = _rank_agreement(grouped(halves[0]), grouped(halves[1]))
         basis = "two halves of the explained rows (one fitted model)"
     else:
-        stability, basis = None, f"not measured: one fitted model and under {MIN_SPLIT_HALF_ROWS} rows explained"
+        stability, basis = None, f"not measured: {first.rows} rows explained, too few to judge (at least " \
+                                 f"{STABILITY_MIN_ROWS})"
     merged = sum(1 for column, group in (groups or {}).items() if group != column and column in importance)
     if stability is not None and merged:
         basis += f"; columns correlated at |ρ| ≥ {CORRELATED_GROUP} ranked as one group"
@@ -309,7 +326,20 @@ def _explain_candidate(
         text_examples=tuple(extras.get("text_examples", ())),
         image_examples=tuple(extras.get("image_examples", ())),
         seconds=round(time.perf_counter() - started, 3),
+        rows_planned=min(plan, len(held_out[0][1])),
+        cut_short=_cut_note(runs, plan, seconds),
     )
+
+
+def _cut_note(runs: list[_Raw], plan: int, seconds: float) -> str:
+    if not any(r.cut for r in runs):
+        return ""
+    return (f"the clock stopped it at {runs[0].rows} of {plan} planned rows (its share of the explain budget is "
+            f"{seconds:.0f} s, {CLOCK_SLACK:g}x allowed): not reproducible run to run; raise --time-budget")
+
+
+def _planned_rows(candidate: CandidateResult, kind: str) -> int:
+    return DEEP_TEXT_ROWS if kind == "text" and candidate.family == "deep" else ROW_PLAN[kind]
 
 
 def _kind(candidate: CandidateResult) -> str:
@@ -403,20 +433,19 @@ def _reduce_outputs(values: np.ndarray, task: str) -> np.ndarray:
     return np.abs(values)
 
 
-def _rows_in_time(
-    explain_rows: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, seconds: float, minimum: int
-):
-    """Explain at least `minimum` rows (so small data is explained whole, the same way every run), time them, then
-    as many more as the allotment affords."""
-    first = max(1, min(len(rows), minimum))
+def _explain_planned(explain_rows: Callable[[np.ndarray], object], rows: np.ndarray, seconds: float, minimum: int):
+    """Explain the planned `rows` in chunks; past `seconds`, stop at the next chunk once `minimum` rows are done.
+
+    Returns (parts, rows explained, seconds, cut), where `cut` says the clock, not the plan, decided the count."""
     started = time.perf_counter()
-    parts = [explain_rows(rows[:first])]
-    per_row = (time.perf_counter() - started) / first
-    more = int(max(0.0, seconds - per_row * first) / max(per_row, 1e-9))
-    if more > 0 and first < len(rows):
-        parts.append(explain_rows(rows[first : first + more]))
-    used = first + (min(more, len(rows) - first) if more > 0 else 0)
-    return parts, used, time.perf_counter() - started
+    chunk = max(1, min(len(rows), minimum))
+    parts, used = [], 0
+    while used < len(rows):
+        if used >= minimum and time.perf_counter() - started > seconds:
+            break
+        parts.append(explain_rows(rows[used : used + chunk]))
+        used = min(len(rows), used + chunk)
+    return parts, used, time.perf_counter() - started, used < len(rows)
 
 
 # -- tabular -----------------------------------------------------------------------------------------------------
@@ -510,11 +539,10 @@ def _explain_exact(kind: str):
             summed, _ = _sum_by_column(values, owners)
             return _reduce_outputs(summed, job.dataset.task)
 
-        parts, used, _ = _rows_in_time(explain_rows, job.rows, job.seconds - (time.perf_counter() - started),
-                                       job.minimum(kind))
+        parts, used, _, cut = job.explain_planned(explain_rows, kind)
         _, columns = _sum_by_column(np.zeros((1, len(owners))), owners)
         return _Raw(np.vstack(parts), columns, used, time.perf_counter() - started,
-                    additivity_error=float(np.nanmax(errors)))
+                    additivity_error=float(np.nanmax(errors)), cut=cut)
 
     return run
 
@@ -578,8 +606,8 @@ def _explain_permutation(job: _Job) -> _Raw:
         values = explainer(codec.encode(X.iloc[chunk]), max_evals=max_evals, silent=True).values
         return _reduce_outputs(np.asarray(values), job.dataset.task)
 
-    parts, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds, job.minimum("permutation"))
-    return _Raw(np.vstack(parts), codec.columns, used, elapsed)
+    parts, used, elapsed, cut = job.explain_planned(explain_rows, "permutation")
+    return _Raw(np.vstack(parts), codec.columns, used, elapsed, cut=cut)
 
 
 # -- text ----------------------------------------------------------------------------------------------------------
@@ -638,10 +666,10 @@ def _explain_text(job: _Job) -> _Raw:
                 examples.append((row, tokens, values))
         return None
 
-    _, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds, job.minimum("text"))
+    _, used, elapsed, cut = job.explain_planned(explain_rows, "text")
     vocabulary = sorted({token for weights in per_row for token in weights})
     values = np.array([[weights.get(t, 0.0) for t in vocabulary] for weights in per_row]).reshape(len(per_row), -1)
-    return _Raw(values, vocabulary, len(per_row), elapsed, extras={
+    return _Raw(values, vocabulary, len(per_row), elapsed, cut=cut, extras={
         "class_tokens": _class_tokens(signed, job.dataset, len(per_row)),
         "text_examples": [_text_example(row, tokens, vals, job) for row, tokens, vals in examples],
     })
@@ -716,12 +744,12 @@ def _explain_image(job: _Job) -> _Raw:
                 examples.append(_image_example(row, path, attribution, scores, job))
         return None
 
-    _, used, elapsed = _rows_in_time(explain_rows, job.rows, job.seconds, job.minimum("image"))
+    _, used, elapsed, cut = job.explain_planned(explain_rows, "image")
     cell = IMAGE_SIZE // GRID
     regions = [f"r{r + 1}c{c + 1}" for r in range(GRID) for c in range(GRID)]
     pooled = [np.abs(m[: cell * GRID, : cell * GRID]).reshape(GRID, cell, GRID, cell).sum(axis=(1, 3)) for m in maps]
     values = np.array([p.ravel() for p in pooled]).reshape(len(maps), len(regions))
-    return _Raw(values, regions, len(maps), elapsed, extras={"image_examples": examples})
+    return _Raw(values, regions, len(maps), elapsed, cut=cut, extras={"image_examples": examples})
 
 
 def _blurred(image: np.ndarray) -> np.ndarray:

@@ -416,3 +416,20 @@ def test_sensitive_columns_are_audited_not_learned_from(credit_frame):
     used = _assess(credit_frame, sensitive=("Marital",), sensitive_as_feature=True)
     assert "Marital" in used.benchmark.features_used
     assert used.dataset.sensitive_as_feature and "Marital" not in used.recommendation.inputs
+
+
+def test_same_seed_same_json_on_a_real_table(credit_frame):
+    from dladvisor.assessment import VOLATILE_KEYS
+
+    def stable(value):
+        if isinstance(value, dict):
+            return {k: stable(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+        if isinstance(value, list):
+            return [stable(v) for v in value]
+        return value
+
+    frame = credit_frame.iloc[:400]
+    first, second = _assess(frame).to_json_dict(), _assess(frame).to_json_dict()
+    assert not any(e["cut_short"] for e in first["explanation"]["candidates"])
+    assert all(e["rows_explained"] == e["rows_planned"] == 134 for e in first["explanation"]["candidates"])
+    assert stable(first) == stable(second)
