@@ -83,8 +83,14 @@ GateOpt = Annotated[
 JunitOpt = Annotated[Path | None, typer.Option(help="Write JUnit XML: one test case per gate and per verdict.")]
 
 
+ISSUES_URL = "the dladvisor issue tracker"
+# The progress display of the run in flight: it knows which stage Ctrl-C or SIGTERM stopped.
+_WHERE = {"progress": None}
+
+
 def _user_errors(command):
-    """Turn a UserError into one red line and exit code 2; bugs keep their traceback."""
+    """A UserError is one red line and exit code 2; an interruption says where it stopped and exits 130; anything
+    else is a bug in dladvisor: its traceback, then how to report it."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -93,6 +99,20 @@ def _user_errors(command):
         except UserError as exc:
             console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            progress = _WHERE["progress"]
+            where = f" during the {progress.stage} stage" if progress is not None else ""
+            console.print(f"[bold yellow]interrupted{where}:[/] stopped; no new report was written (an earlier "
+                          "report in the output folder is left as it was).", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception:
+            console.print_exception(max_frames=8)
+            console.print(f"[bold red]internal error:[/] this is a bug in dladvisor, not in your data. Please report "
+                          f"it on {ISSUES_URL} with the command you ran and the traceback above.", highlight=False,
+                          soft_wrap=True)
+            raise typer.Exit(3) from None
 
     return wrapper
 
@@ -394,8 +414,20 @@ def playbooks_validate(file: Annotated[Path, typer.Argument(help="A playbook YAM
 def _stage_progress():
     from dladvisor.render import StageProgress
 
-    return StageProgress(console)
+    _WHERE["progress"] = StageProgress(console)
+    return _WHERE["progress"]
+
+
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a CI job cancelled, `kill`) ends the run the way Ctrl-C does
 
 
 def main() -> None:
-    app()
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    except KeyboardInterrupt:  # before a command started (while importing): nothing was written yet
+        console.print("[bold yellow]interrupted:[/] stopped before any work was done.")
+        sys.exit(130)

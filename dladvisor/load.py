@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +34,27 @@ SUPPORTED_SUFFIXES = {
 }
 # An integer target with at most this many distinct values is read as class labels, not a quantity.
 MAX_CLASSES_FOR_INTEGER_TARGET = 20
+# Numbers beyond this are treated as missing: float32 models (XGBoost, torch) overflow near 3.4e38, and no measured
+# quantity in a table reaches it; infinities likewise. A column where such values are the majority is refused.
+ABSURD_MAGNITUDE = 1e30
+REFUSE_BAD_SHARE = 0.5
+# Text cells longer than this are cut: every text model truncates far earlier (MiniLM reads 128 tokens), and a
+# pasted document in one cell should not stall TF-IDF.
+MAX_TEXT_CHARS = 100_000
+# Image files larger than this (bytes, or decoded pixels) are refused as rows; PIL's own bomb check is 89M pixels.
+MAX_IMAGE_BYTES = 50_000_000
+MAX_IMAGE_PIXELS = 50_000_000
+# An assessment needs at least this many rows left after unreadable rows are dropped, and 2 per class.
+MIN_ROWS = 10
+
+
+@dataclass(frozen=True)
+class LoadNote:
+    """Something the load stage changed or set aside, for the profile's alerts."""
+
+    code: str
+    message: str
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +79,7 @@ class Dataset:
     dropped_columns: tuple[str, ...] = ()  # removed with --drop: known leaks, or not available at prediction time
     trusted_columns: tuple[str, ...] = ()  # confirmed known at prediction time: strong, but not blocked as leaks
     positive_rule: str = ""  # binary tasks: which class is positive (code 1), and why
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[LoadNote, ...] = field(default=())
 
     @property
     def n_rows(self) -> int:
@@ -250,8 +272,15 @@ def load_dataset(
                 raise UserError(f"--drop '{column}' is also given to {option}; drop it or use it, not both.")
     frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
 
+    notes: list[LoadNote] = []
+    frame = _clean_values(frame, target_name, notes)
+    if base_dir is not None:
+        frame = _verify_images(frame, base_dir, notes)
+
     raw_target = frame[target_name]
     missing = raw_target.isna()
+    if pd.api.types.is_numeric_dtype(raw_target) and not pd.api.types.is_bool_dtype(raw_target):
+        missing |= ~np.isfinite(raw_target.to_numpy(dtype=float, na_value=np.nan))
     if missing.all():
         raise UserError(
             f"Target '{target_name}' is empty in all {len(frame)} rows; choose the column that holds the labels."
@@ -285,9 +314,10 @@ def load_dataset(
     if group_column is not None and features[group_column].isna().any():
         raise UserError(f"--group-col '{group_column}' has missing values; fill them so every row has a group.")
 
-    notes = ()
     if missing.any():
-        notes = (f"{int(missing.sum())} rows with no target value were set aside.",)
+        notes.append(LoadNote("target_missing", f"{int(missing.sum())} rows with no (or an infinite) target value "
+                              "were set aside.", target_name))
+    _check_enough_rows(y, resolved_task, notes)
     return Dataset(
         features=features,
         y=y,
@@ -306,8 +336,131 @@ def load_dataset(
         dropped_columns=tuple(dict.fromkeys(drop_columns)),
         trusted_columns=tuple(trusted_columns),
         positive_rule=positive_rule,
-        notes=notes,
+        notes=tuple(notes),
     )
+
+
+def _clean_values(frame: pd.DataFrame, target: str, notes: list[LoadNote]) -> pd.DataFrame:
+    """Every value that reaches the models must be one every model can take: infinities and absurd magnitudes become
+    missing (a column made mostly of them is refused), and enormous text cells are cut."""
+    cleaned = {}
+    for column in frame.columns:
+        values = frame[column]
+        if column != target and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numbers = values.to_numpy(dtype=float, na_value=np.nan)
+            bad = ~np.isfinite(numbers) & ~np.isnan(numbers) | (np.abs(np.nan_to_num(numbers)) > ABSURD_MAGNITUDE)
+            if bad.any():
+                present = int((~np.isnan(numbers)).sum())
+                example = numbers[bad][0]
+                if bad.sum() > REFUSE_BAD_SHARE * present:
+                    notes.append(LoadNote("column_refused", f"'{column}' was left out: {int(bad.sum()):,} of its "
+                                          f"{present:,} values are infinite or beyond ±{ABSURD_MAGNITUDE:g} (e.g. "
+                                          f"{example:g}); fix the export or the unit.", column))
+                    cleaned[column] = None
+                    continue
+                notes.append(LoadNote("bad_numbers", f"'{column}': {int(bad.sum()):,} infinite or absurd values "
+                                      f"(beyond ±{ABSURD_MAGNITUDE:g}, e.g. {example:g}) are treated as missing.",
+                                      column))
+                cleaned[column] = values.mask(bad)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+            if (lengths > MAX_TEXT_CHARS).any():
+                notes.append(LoadNote("long_text", f"'{column}': {int((lengths > MAX_TEXT_CHARS).sum()):,} cells "
+                                      f"longer than {MAX_TEXT_CHARS:,} characters were cut to that length (the "
+                                      "longest had {:,}).".format(int(lengths.max())), column))
+                cleaned[column] = values.map(lambda v: v[:MAX_TEXT_CHARS] if isinstance(v, str) else v)
+    if not cleaned:
+        return frame
+    frame = frame.copy()
+    for column, values in cleaned.items():
+        if values is None:
+            frame = frame.drop(columns=[column])
+        else:
+            frame[column] = values
+    return frame
+
+
+def image_path_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns whose values are mostly image file names (by extension), the same rule the profile uses."""
+    found = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if values.empty or pd.api.types.is_numeric_dtype(values):
+            continue
+        sample = values.astype(str).head(500).str.strip().str.lower()
+        if sample.str.endswith(IMAGE_SUFFIXES).mean() >= 0.9:
+            found.append(column)
+    return found
+
+
+def _verify_images(frame: pd.DataFrame, base_dir: Path, notes: list[LoadNote]) -> pd.DataFrame:
+    """Open every referenced image once (header and size, in parallel, cached): rows whose file is missing,
+    unreadable, not an image or too large are dropped, with a note naming a few."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = base_dir.resolve()
+    keep = np.ones(len(frame), dtype=bool)
+    for column in image_path_columns(frame):
+        values = frame[column].astype("string")
+        paths = {}
+        for value in values.dropna().unique():
+            path = (root / str(value)).resolve()
+            if not path.is_relative_to(root):
+                raise UserError(f"Image path '{value}' points outside the data folder {root}; move the images under "
+                                "it and use relative paths.")
+            paths[value] = path
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            problems = dict(zip(paths, pool.map(_image_problem, paths.values()), strict=True))
+        problems[pd.NA] = "no path"
+        found = [problems[v] if v is not pd.NA else problems[pd.NA] for v in values]
+        bad = np.array([problem is not None for problem in found])
+        if bad.any():
+            shown = list(dict.fromkeys(f"'{v}' ({p})" for v, p in zip(values, found, strict=True) if p))[:3]
+            notes.append(LoadNote("bad_images", f"'{column}': {int(bad.sum()):,} rows point at image files that are "
+                                  f"missing, unreadable or too large, e.g. {', '.join(shown)}; those rows were "
+                                  "dropped.", column))
+            keep &= ~bad
+    return frame if keep.all() else frame.loc[keep].reset_index(drop=True)
+
+
+@lru_cache(maxsize=200_000)
+def _image_problem_cached(path: str, size: int, mtime: float) -> str | None:
+    from PIL import Image
+
+    if size == 0:
+        return "empty file"
+    if size > MAX_IMAGE_BYTES:
+        return f"{size / 1e6:.0f} MB"
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return f"{width}x{height} pixels"
+            image.verify()
+    except Exception as exc:  # PIL raises many types for corrupt files; each one means "not a readable image"
+        return f"not a readable image: {type(exc).__name__}"
+    return None
+
+
+def _image_problem(path: Path) -> str | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "not found"
+    if not path.is_file():
+        return "not a file"
+    return _image_problem_cached(str(path), stat.st_size, stat.st_mtime)
+
+
+def _check_enough_rows(y: np.ndarray, task: str, notes: list[LoadNote]) -> None:
+    dropped = [n for n in notes if n.code in ("bad_images", "target_missing")]
+    why = f" after setting aside unusable rows ({'; '.join(n.message for n in dropped)})" if dropped else ""
+    if len(y) < MIN_ROWS:
+        raise UserError(f"Only {len(y)} usable rows remain{why}; an assessment needs at least {MIN_ROWS}.")
+    if task != "regression":
+        counts = np.bincount(y)
+        if len(counts) < 2 or (counts < 2).any() or (counts == 0).any():
+            raise UserError(f"Some class has fewer than 2 usable rows{why}; add examples of every class.")
 
 
 # Labels that name the event of interest in a binary target, whatever the other label is.

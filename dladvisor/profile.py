@@ -124,7 +124,8 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
         for name in frame.columns
         if name != dataset.group_column
     )
-    alerts: list[Alert] = [Alert(code="target_missing", severity="warning", message=note) for note in dataset.notes]
+    alerts: list[Alert] = [Alert(code=note.code, severity="warning", message=note.message, column=note.column)
+                           for note in dataset.notes]
     alerts += _column_alerts(columns)
 
     with_target = frame.assign(__target__=dataset.y)

@@ -26,6 +26,7 @@ class StageProgress:
             console=console, transient=False,
         )
         self._tasks: dict[str, int] = {}
+        self.stage = "start"  # the stage last reported, so an interruption can say where it stopped
 
     def __enter__(self) -> StageProgress:
         self._progress.start()
@@ -35,6 +36,7 @@ class StageProgress:
         self._progress.stop()
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stage = stage
         if stage not in self._tasks:
             self._tasks[stage] = self._progress.add_task(stage, total=total)
         self._progress.update(self._tasks[stage], completed=done, total=total)

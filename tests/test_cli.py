@@ -239,3 +239,36 @@ def test_playbooks_commands(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("include: default\nname: mine\nversion: 3\n")
     assert runner.invoke(app, ["playbooks", "validate", str(good)]).exit_code == 0
+
+
+@pytest.mark.parametrize(("raised", "code", "message"), [
+    (KeyboardInterrupt, 130, "interrupted during the benchmark stage"),
+    (RuntimeError("boom"), 3, "this is a bug in dladvisor"),
+])
+def test_interruptions_and_internal_errors_leave_no_report(cancer_csv, tmp_path, monkeypatch, raised, code, message):
+    import dladvisor.pipeline as pipeline
+
+    def stopped(config, frame=None, progress=None):
+        progress("benchmark", 0, 5)
+        raise raised
+
+    monkeypatch.setattr(pipeline, "assess", stopped)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["assess", str(cancer_csv), "--out", str(out)])
+    assert result.exit_code == code and message in result.output.replace("\n", " ")
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == [cancer_csv.name]
+
+
+def test_sigterm_stops_a_run_within_seconds(cancer_csv, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "dladvisor", "assess", str(cancer_csv), "-t", "diagnosis", "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # past the imports, inside the pipeline
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and time.perf_counter() - sent < 10
+    assert "interrupted" in err and not out.exists()

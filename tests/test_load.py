@@ -69,7 +69,7 @@ def test_rows_without_target_are_set_aside(cancer_frame):
     frame.loc[:4, "diagnosis"] = None
     dataset = load_dataset(frame, target="diagnosis")
     assert dataset.n_rows == len(frame) - 5 and dataset.rows_dropped_missing_target == 5
-    assert "5 rows" in dataset.notes[0]
+    assert "5 rows" in dataset.notes[0].message
 
 
 def test_time_column_orders_rows():
@@ -163,3 +163,51 @@ def test_dropped_columns_are_gone_and_sensitive_ones_kept_out_of_the_inputs(canc
         load_dataset(frame, target="diagnosis", drop_columns=("radius",))
     with pytest.raises(UserError, match="--drop 'sex' is also given to --sensitive"):
         load_dataset(frame, target="diagnosis", drop_columns=("sex",), sensitive_columns=("sex",))
+
+
+def test_infinities_and_absurd_numbers_become_missing_or_refuse_the_column(tmp_path):
+    # The reproduction: `x,label` / `inf,0` / `1,1` … once crashed the random forest.
+    rows = ["inf,0", "1,1"] + [f"{i},{i % 2}" for i in range(2, 12)] + ["1e300,1", "-inf,0"]
+    (tmp_path / "x.csv").write_text("x,label\n" + "\n".join(rows) + "\n")
+    dataset = load_dataset(tmp_path / "x.csv", target="label")
+    assert dataset.features["x"].isna().sum() == 3 and np.isfinite(dataset.features["x"].dropna()).all()
+    assert any(n.code == "bad_numbers" and n.column == "x" for n in dataset.notes)
+    frame = pd.DataFrame({"x": [np.inf] * 8 + [1.0] * 4, "z": range(12), "label": [0, 1] * 6})
+    dataset = load_dataset(frame, target="label")
+    assert "x" not in dataset.features and [n.code for n in dataset.notes] == ["column_refused"]
+    target = pd.DataFrame({"x": range(12), "y": [np.inf, *np.linspace(0, 1, 11)]})
+    assert load_dataset(target, target="y", task="regression").n_rows == 11
+
+
+def test_enormous_text_cells_are_cut():
+    frame = pd.DataFrame({"text": ["word " * 30_000] + ["short text here"] * 11, "label": [0, 1] * 6})
+    dataset = load_dataset(frame, target="label")
+    assert dataset.features["text"].str.len().max() == 100_000
+    assert [n.code for n in dataset.notes] == ["long_text"]
+
+
+def _png(path, shade: int) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (12, 12), (shade, 0, 0)).save(path)
+
+
+def test_unreadable_images_drop_their_rows_and_too_few_left_is_an_error(tmp_path):
+    for i in range(12):
+        _png(tmp_path / f"{i}.png", i * 20)
+    good = (tmp_path / "0.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(good[: len(good) // 2])
+    (tmp_path / "notes.png").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    rows = [f"{i}.png,{i % 2}" for i in range(12)] + ["truncated.png,0", "notes.png,1", "empty.png,0", "gone.png,1"]
+    (tmp_path / "images.csv").write_text("image,label\n" + "\n".join(rows) + "\n")
+    dataset = load_dataset(tmp_path / "images.csv", target="label")
+    assert dataset.n_rows == 12 and set(dataset.features["image"]) == {f"{i}.png" for i in range(12)}
+    note = next(n for n in dataset.notes if n.code == "bad_images")
+    assert "4 rows" in note.message and "'truncated.png'" in note.message
+    (tmp_path / "few.csv").write_text("image,label\n" + "\n".join(rows[:4] + rows[12:]) + "\n")
+    with pytest.raises(UserError, match="Only 4 usable rows remain after setting aside unusable rows"):
+        load_dataset(tmp_path / "few.csv", target="label")
+    (tmp_path / "escape.csv").write_text("image,label\n" + "\n".join(rows[:11] + ["../x.png,1"]) + "\n")
+    with pytest.raises(UserError, match="points outside the data folder"):
+        load_dataset(tmp_path / "escape.csv", target="label")
