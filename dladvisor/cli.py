@@ -153,6 +153,12 @@ def assess(
         str, typer.Option(help="Retraining cadence for cost projections: never|yearly|quarterly|monthly|weekly|daily.")
     ] = "monthly",
     predictions_per_month: Annotated[int, typer.Option(help="Expected predictions per month, for costs.")] = 1_000_000,
+    serving: Annotated[
+        str, typer.Option(help="online: instances always up, sized for the peak; batch: pay only for busy hours.")
+    ] = "online",
+    peak_factor: Annotated[
+        float, typer.Option(help="Busiest-hour traffic over the monthly average, for sizing online serving.")
+    ] = 3.0,
     price_table: PriceTableOpt = None,
     cpu_hourly: CpuHourlyOpt = None,
     gpu_hourly: GpuHourlyOpt = None,
@@ -185,7 +191,8 @@ def assess(
         known_at_prediction=tuple(known_at_prediction or ()), positive_class=positive_class, encoding=encoding,
         device=device,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
-        predictions_per_month=predictions_per_month, price_table=str(price_table) if price_table else None,
+        predictions_per_month=predictions_per_month, serving=serving, peak_factor=peak_factor,
+        price_table=str(price_table) if price_table else None,
         cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly, stakes=stakes, playbook=str(playbook) if playbook else None,
     )
     out_dir = _run_assessment(config)

@@ -11,6 +11,9 @@ from dladvisor._frozen import Frozen
 from dladvisor.errors import UserError
 
 DEFAULT_TIME_BUDGET = "10m"
+# Online traffic is not flat: if a day's requests all arrive within 8 busy hours, the busy-hour rate is 3x the
+# average, and serving capacity must be sized for it. 1 means perfectly flat traffic.
+DEFAULT_PEAK_FACTOR = 3.0
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$")
 
 
@@ -43,6 +46,8 @@ class AssessConfig(Frozen):
     gpu_hourly: float | None = None
     retrain: str = "monthly"
     predictions_per_month: int = 1_000_000
+    serving: str = "online"
+    peak_factor: float = DEFAULT_PEAK_FACTOR
 
 
 def parse_duration(text: str) -> float:

@@ -20,7 +20,8 @@ import pandas as pd
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import get_candidate
 from dladvisor.benchmark._registry import BuildContext, FeatureSpec
-from dladvisor.cost import gpu_seconds
+from dladvisor.calibration import GpuCalibration, load_calibration
+from dladvisor.cost import gpu_name, gpu_seconds
 from dladvisor.errors import UserError
 from dladvisor.prices import PriceTable
 
@@ -56,6 +57,7 @@ class Estimate(Frozen):
     gpu_projection_hours: float | None
     gpu_projection_usd: float | None
     gpu_instance: str
+    gpu_utilization: str | None = None  # the calibration behind the GPU projection, e.g. "20% (text-train, …)"
     prices_read_on: str
     method: str
     seconds_spent: float
@@ -64,13 +66,14 @@ class Estimate(Frozen):
 def estimate_cost(
     candidate: str, *, rows: int, prices: PriceTable, epochs: int = 3, task: str = "binary", n_classes: int = 2,
     text_words: int = 64, image_size: int | None = None, features: int = 20, device: str = "auto", seed: int = 0,
-    sample: tuple[pd.DataFrame, FeatureSpec, str] | None = None,
+    sample: tuple[pd.DataFrame, FeatureSpec, str] | None = None, calibration: GpuCalibration | None = None,
 ) -> Estimate:
     """Project training time and cost for `rows` rows.
 
     Args:
         sample: real rows to time instead of synthetic ones (frame, its feature spec, a description); real text
             lengths and image sizes make the estimate far closer than word counts do.
+        calibration: GPU utilisation per model family for the projection from FLOPs (default: the packaged table).
     """
     from dladvisor.benchmark._torch import resolve_device
 
@@ -106,20 +109,27 @@ def estimate_cost(
     mid, low, high = per_sample
     effective_epochs = epochs if spec.is_deep and spec.ladder_step != "frozen" else 1
     scale = rows * effective_epochs / 3600
-    hourly = prices.gpu.hourly_usd if device == "cuda" else prices.cpu.hourly_usd
-    gpu_hours = gpu_usd = None
+    # Timed on a GPU: priced on the table's entry for that GPU (the default GPU when the table lacks it).
+    priced_on = (prices.instance_for_gpu(gpu_name()) or prices.default_gpu) if device == "cuda" else prices.default_cpu
+    hourly = prices.instances[priced_on].hourly_usd
+    gpu_hours = gpu_usd = utilization = None
     if flops:
         factor = 3 if spec.ladder_step in ("fine-tune", "from scratch") else 1
-        gpu_hours = gpu_seconds(factor * flops * rows * effective_epochs, prices) / 3600
+        calibration = calibration or load_calibration()
+        if prices.assumed_gpu_utilization is not None:
+            calibration = calibration.overridden(prices.assumed_gpu_utilization, "the price table's figure")
+        workload, entry = calibration.for_model(spec.modality, spec.ladder_step)
+        gpu_hours = gpu_seconds(factor * flops * rows * effective_epochs, prices.gpu, entry.utilization) / 3600
         gpu_usd = gpu_hours * prices.gpu.hourly_usd
+        utilization = f"{entry.utilization:.0%} utilisation ({workload}, {entry.label})"
     return Estimate(
         candidate=spec.name, label=spec.label_for(task), device=device, rows=rows, epochs=effective_epochs,
         inputs=inputs, seconds_per_sample=mid, seconds_per_sample_low=low, seconds_per_sample_high=high,
         forward_flops_per_sample=flops, train_hours=mid * scale, train_hours_low=low * scale,
         train_hours_high=high * scale, train_usd=mid * scale * hourly, train_usd_low=low * scale * hourly,
         train_usd_high=high * scale * hourly,
-        priced_on=prices.default_gpu if device == "cuda" else prices.default_cpu,
-        gpu_projection_hours=gpu_hours, gpu_projection_usd=gpu_usd, gpu_instance=prices.default_gpu,
+        priced_on=priced_on, gpu_projection_hours=gpu_hours, gpu_projection_usd=gpu_usd,
+        gpu_instance=prices.default_gpu, gpu_utilization=utilization,
         prices_read_on=prices.read_on, method=method, seconds_spent=round(time.perf_counter() - started, 2),
     )
 

@@ -11,8 +11,7 @@ from dladvisor.assessment import Assessment, DatasetInfo, RunInfo
 from dladvisor.benchmark import run_benchmark
 from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
-from dladvisor.cost import RUNS_PER_YEAR, measure_costs
-from dladvisor.errors import UserError
+from dladvisor.cost import check_cost_options, measure_costs
 from dladvisor.explain import explain_models
 from dladvisor.load import Dataset, load_dataset
 from dladvisor.playbooks import resolve as resolve_playbook
@@ -51,8 +50,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     """Run every stage on `config.data` (or on `frame`, named `config.data`, for in-memory tables)."""
     started = time.perf_counter()
     load_prices(config.price_table)  # a bad price table should fail before any training, not after
-    if config.retrain not in RUNS_PER_YEAR:
-        raise UserError(f"Unknown --retrain '{config.retrain}'; use one of {', '.join(RUNS_PER_YEAR)}.")
+    check_cost_options(retrain=config.retrain, serving=config.serving, peak_factor=config.peak_factor)
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
     modality = "text" if profile.columns_of("text") else "image" if profile.columns_of("image_path") else "tabular"
     playbook = resolve_playbook(config.playbook, stakes=config.stakes, modality=modality)
@@ -68,7 +66,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     prices = load_prices(config.price_table).with_overrides(cpu_hourly=config.cpu_hourly, gpu_hourly=config.gpu_hourly)
     cost = measure_costs(
         benchmark, prices, n_rows=dataset.n_rows, retrain=config.retrain,
-        predictions_per_month=config.predictions_per_month,
+        predictions_per_month=config.predictions_per_month, serving=config.serving, peak_factor=config.peak_factor,
     )
     progress("cost", 1, 1)
     progress("explain", 0, 1)

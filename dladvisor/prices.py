@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -38,7 +39,9 @@ class PriceTable(BaseModel):
     currency: Literal["USD"] = "USD"
     default_cpu: str
     default_gpu: str
-    assumed_gpu_utilization: float = Field(gt=0, le=1)
+    # Tables before version 2 carried one GPU utilisation for every model; per-family figures now live in
+    # gpu_calibration.yaml. A table that still sets it overrides them all (and the report says so).
+    assumed_gpu_utilization: float | None = Field(default=None, gt=0, le=1)
     instances: dict[str, Instance]
 
     @model_validator(mode="after")
@@ -59,6 +62,19 @@ class PriceTable(BaseModel):
     def gpu(self) -> Instance:
         return self.instances[self.default_gpu]
 
+    def instance_for_gpu(self, name: str) -> str | None:
+        """The cheapest GPU instance whose GPU model is a word of `name` (as torch reports it), or None.
+
+        An instance's GPU model is the first word of its `gpu` entry that holds a digit: L4, A10G, H100. So
+        "NVIDIA H100 80GB HBM3" matches H100 but "NVIDIA A100-SXM4-40GB" matches neither A10G nor H100.
+        """
+        words = set(re.findall(r"[a-z0-9]+", name.lower()))
+        matches = [
+            key for key, instance in self.instances.items()
+            if instance.kind == "gpu" and instance.gpu and _gpu_model(instance.gpu) in words
+        ]
+        return min(matches, key=lambda key: self.instances[key].hourly_usd, default=None)
+
     def with_overrides(self, *, cpu_hourly: float | None = None, gpu_hourly: float | None = None) -> PriceTable:
         instances = dict(self.instances)
         for name, price in ((self.default_cpu, cpu_hourly), (self.default_gpu, gpu_hourly)):
@@ -69,25 +85,38 @@ class PriceTable(BaseModel):
         return self.model_copy(update={"instances": instances})
 
 
+def _gpu_model(gpu: str) -> str | None:
+    return next((word for word in re.findall(r"[a-z0-9]+", gpu.lower()) if any(ch.isdigit() for ch in word)), None)
+
+
 def load_prices(path: Path | str | None = None) -> PriceTable:
     """The packaged table, or `path` in the same layout."""
+    return read_table(PriceTable, path, packaged="prices.yaml", what="Price table", keys="version, read_on, instances")
+
+
+def read_table(model: type[BaseModel], path: Path | str | None, *, packaged: str, what: str, keys: str):
+    """A packaged YAML table (`packaged`, in the dladvisor package) or `path`, validated into `model`.
+
+    Errors are one line naming the file, the key and the fix; YAML tags are never executed (safe_load).
+    """
+    layout = f"dladvisor/{packaged}"
     if path is None:
-        text = resources.files("dladvisor").joinpath("prices.yaml").read_text(encoding="utf-8")
-        name = "the packaged price table"
+        text = resources.files("dladvisor").joinpath(packaged).read_text(encoding="utf-8")
+        name = f"the packaged {what.lower()}"
     else:
         path = Path(path)
         if not path.is_file():
-            raise UserError(f"Price table {path} not found; pass a YAML file laid out like dladvisor/prices.yaml.")
+            raise UserError(f"{what} {path} not found; pass a YAML file laid out like {layout}.")
         text, name = path.read_text(encoding="utf-8"), str(path)
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise UserError(f"{name} is not valid YAML ({str(exc).splitlines()[0]}); fix the syntax.") from exc
     if not isinstance(raw, dict):
-        raise UserError(f"{name} must be a YAML mapping with version, read_on, instances…; see dladvisor/prices.yaml.")
+        raise UserError(f"{name} must be a YAML mapping with {keys}…; see {layout}.")
     try:
-        return PriceTable.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise UserError(f"{name}: '{where}': {error['msg']}; fix that key (see dladvisor/prices.yaml).") from exc
+        raise UserError(f"{name}: '{where}': {error['msg']}; fix that key (see {layout}).") from exc

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from dladvisor.assessment import Assessment
 from dladvisor.benchmark import METRIC_LABELS, format_number
+from dladvisor.cost import format_hours, format_usd
 from dladvisor.profile import DatasetProfile
 
 VERDICT_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "red"}
@@ -51,18 +52,21 @@ def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
     table.add_column(metric, justify="right")
     table.add_column("95% CI", justify="right")
     table.add_column("Fit s/fold", justify="right")
+    table.add_column("$ over 12 months", justify="right")
     chosen = assessment.recommendation.candidate
     for rank, candidate in enumerate(bench.ranked(), start=1):
         score = bench.primary(candidate)
         style = "bold cyan" if candidate.name == chosen else None
+        cost = assessment.cost.get(candidate.name)
         table.add_row(
             str(rank), candidate.label, format_number(score.mean),
             f"{format_number(score.ci_low)}–{format_number(score.ci_high)}",
-            f"{candidate.timing.fit_seconds_per_fold:.2f}", style=style,
+            f"{candidate.timing.fit_seconds_per_fold:.2f}", format_usd(cost.total_usd_12_months if cost else None),
+            style=style,
         )
     for candidate in bench.candidates:
         if candidate.status != "ok":
-            table.add_row("–", candidate.label, candidate.status, "", "", style="dim")
+            table.add_row("–", candidate.label, candidate.status, "", "", "", style="dim")
     console.print(table)
     recommendation = assessment.recommendation
     body = "\n".join([f"[bold]{recommendation.headline}[/]", ""] + [f"• {r}" for r in recommendation.reasons])
@@ -102,25 +106,19 @@ def estimate_table(console: Console, estimate) -> None:
     table.add_column("Value", justify="right")
     table.add_column("Range", justify="right")
     table.add_row(
-        f"Training time on this {e.device.upper()}", _hours(e.train_hours),
-        f"{_hours(e.train_hours_low)} – {_hours(e.train_hours_high)}",
+        f"Training time on this {e.device.upper()}", format_hours(e.train_hours),
+        f"{format_hours(e.train_hours_low)} – {format_hours(e.train_hours_high)}",
     )
-    cost_range = f"${e.train_usd_low:,.2f} – ${e.train_usd_high:,.2f}"
-    table.add_row(f"Training cost on {e.priced_on}", f"${e.train_usd:,.2f}", cost_range)
+    cost_range = f"{format_usd(e.train_usd_low)} – {format_usd(e.train_usd_high)}"
+    table.add_row(f"Training cost on {e.priced_on}", format_usd(e.train_usd), cost_range)
     if e.forward_flops_per_sample:
         table.add_row("Forward FLOPs per sample (counted)", f"{e.forward_flops_per_sample:,.3g}", "")
     if e.gpu_projection_hours is not None:
-        table.add_row(f"GPU projection from FLOPs ({e.gpu_instance})", _hours(e.gpu_projection_hours),
-                      f"${e.gpu_projection_usd:,.2f}")
+        table.add_row(f"GPU projection from FLOPs ({e.gpu_instance}, {e.gpu_utilization})",
+                      format_hours(e.gpu_projection_hours), format_usd(e.gpu_projection_usd))
     console.print(table)
     console.print(f"[dim]Projection, not a measurement: {e.method}. Prices read on {e.prices_read_on}. "
                   f"Took {e.seconds_spent:.1f} s.[/]")
-
-
-def _hours(hours: float) -> str:
-    if hours < 1 / 60:
-        return f"{hours * 3600:.1f} s"
-    return f"{hours * 60:.1f} min" if hours < 1 else f"{hours:,.1f} h"
 
 
 def gate_table(console: Console, results) -> None:

@@ -94,6 +94,8 @@ def _bad_inputs(tmp_path):
         (["assess", str(tmp_path / "ok.csv"), "--folds", "1"], "at least 2"),
         (["assess", str(tmp_path / "ok.csv"), "--task", "banana"], "Unknown task"),
         (["assess", str(tmp_path / "ok.csv"), "-c", "xgbost"], "Did you mean 'xgboost'"),
+        (["assess", str(tmp_path / "ok.csv"), "--serving", "nightly"], "Unknown --serving 'nightly'"),
+        (["assess", str(tmp_path / "ok.csv"), "--peak-factor", "0.5"], "--peak-factor must be at least 1"),
         (["profile", str(tmp_path / "empty.csv")], "empty"),
     ]
 

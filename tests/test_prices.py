@@ -11,7 +11,28 @@ def test_packaged_table_is_dated_and_complete():
     prices = load_prices()
     assert prices.read_on and prices.source.startswith("https://")
     assert prices.cpu.kind == "cpu" and prices.gpu.kind == "gpu" and prices.gpu.gpu_peak_tflops > 0
-    assert 0 < prices.assumed_gpu_utilization <= 1
+    assert prices.assumed_gpu_utilization is None  # per-family figures live in gpu_calibration.yaml
+
+
+@pytest.mark.parametrize(("name", "instance"), [
+    ("NVIDIA H100 80GB HBM3", "p5.48xlarge-per-gpu"),
+    ("NVIDIA H100 PCIe", "p5.48xlarge-per-gpu"),
+    ("NVIDIA L4", "g6.xlarge"),
+    ("NVIDIA A10G", "g5.xlarge"),
+    ("NVIDIA A100-SXM4-40GB", None),  # not an A10G, not an H100
+    ("NVIDIA A10", None),
+    ("NVIDIA H200", None),
+    ("no GPU", None),
+])
+def test_instance_for_a_gpu_name(name, instance):
+    assert load_prices().instance_for_gpu(name) == instance
+
+
+def test_the_cheapest_instance_with_that_gpu_wins():
+    prices = load_prices()
+    bigger = prices.instances["g6.xlarge"].model_copy(update={"hourly_usd": 1.32, "vcpus": 8})
+    table = prices.model_copy(update={"instances": {**prices.instances, "g6.2xlarge": bigger}})
+    assert table.instance_for_gpu("NVIDIA L4") == "g6.xlarge"
 
 
 def test_overrides_replace_only_the_default_instances():

@@ -12,6 +12,7 @@ from pathlib import Path
 from dladvisor.assessment import Assessment
 from dladvisor.benchmark import METRIC_LABELS, format_number
 from dladvisor.benchmark._metrics import metrics_for
+from dladvisor.cost import format_hours, format_usd
 from dladvisor.errors import UserError
 from dladvisor.explain import UNSTABLE_BELOW
 from dladvisor.recommend import LEAK_MARGIN
@@ -30,8 +31,8 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        num=format_number, pct=_pct, ci=_ci, cell=_cell, money=_money, si=_si, highlight_tokens=_highlight_tokens,
-        measured=_measured, rate=_rate,
+        num=format_number, pct=_pct, ci=_ci, cell=_cell, usd=format_usd, hours=format_hours, si=_si,
+        highlight_tokens=_highlight_tokens, measured=_measured, rate=_rate,
     )
     template = env.get_template("report.md.j2")
     return template.render(
@@ -113,13 +114,6 @@ def _si(value: float) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.3g} {suffix}"
     return f"{value:.3g}"
-
-
-def _money(value: float) -> str:
-    """Small amounts keep their significant digits: $0.00042 is not $0.00."""
-    if value == 0:
-        return "0"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.2g}"
 
 
 def _cell(text: object) -> str:

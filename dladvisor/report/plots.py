@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dladvisor.assessment import Assessment
 from dladvisor.benchmark import METRIC_LABELS
+from dladvisor.cost import format_usd
 
 HIGHLIGHT, MUTED, BASELINE = "#1f6feb", "#8c959f", "#cf222e"
 
@@ -258,17 +259,23 @@ def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
         ax.annotate(label, (cost, score), fontsize=7, xytext=offset, textcoords="offset points")
     ax.plot([points[i][0] for i in front], [points[i][1] for i in front], color=HIGHLIGHT, linewidth=1,
             label="Pareto frontier (nothing cheaper scores better)")
-    ax.set_xscale("log")
     from matplotlib.ticker import FuncFormatter
 
-    dollars = FuncFormatter(lambda value, _: f"${value:.2g}")
+    dollars = FuncFormatter(lambda value, _: format_usd(value))
+    costs_usd = [point[0] for point in points]
+    if max(costs_usd) > 10 * min(costs_usd):  # a log axis only where the costs span more than tenfold
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(dollars)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+    else:  # from $0, so near-equal costs look near-equal (always-on instances make many of them so)
+        ax.set_xlim(0, max(costs_usd) * 1.15)
     ax.xaxis.set_major_formatter(dollars)
-    ax.xaxis.set_minor_formatter(dollars)
-    ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel("projected $ over 12 months (training + inference, log scale)")
+    scale = ", log scale" if ax.get_xscale() == "log" else ""
+    ax.set_xlabel(f"projected $ over 12 months (training + serving{scale})")
     ax.set_ylabel(METRIC_LABELS[bench.primary_metric])
+    ax.ticklabel_format(axis="y", useOffset=False)  # near-equal scores: plain values, not "1e-5 + 0.977"
     ax.set_title("Cost versus score")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="best")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
