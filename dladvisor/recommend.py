@@ -413,7 +413,7 @@ class _Judge:
         cost = self.cost.get(name)
         if cost is not None:
             price = (f"projected {_hours(cost.train_hours_full_data)} and ${cost.train_usd_per_run:,.2f} per "
-                     f"training run on {cost.projected_on}")
+                     f"training run on {cost.train_on}")
         else:
             price = f"cost not projected here ({candidate.reason or 'no timing measured'})"
         return (f"Run {candidate.label} fully on a GPU: {command} ({price}); {estimate} times it on that machine "

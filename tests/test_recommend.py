@@ -433,3 +433,16 @@ def test_same_seed_same_json_on_a_real_table(credit_frame):
     assert not any(e["cut_short"] for e in first["explanation"]["candidates"])
     assert all(e["rows_explained"] == e["rows_planned"] == 134 for e in first["explanation"]["candidates"])
     assert stable(first) == stable(second)
+
+
+def test_a_playbook_cost_limit_can_now_trigger(tmp_path):
+    # Serving capacity is counted: one always-on c7i.xlarge is $0.1785 x 8,760 h = $1,563.66 a year on its own.
+    playbook = tmp_path / "frugal.yaml"
+    playbook.write_text("include: default\nname: frugal\nversion: 1\nstakes: medium\ndescription: tight budget\n"
+                        "criteria:\n  max_cost_12m_usd: {limit: 1000, on_breach: FAIL}\n")
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.9, 0.01)})
+    decision = _decide(bench, playbook=str(playbook))
+    cost = next(c for c in decision.timed_checks if c.criterion == "max_cost_12m_usd")
+    assert cost.verdict == "FAIL" and cost.measured >= 1563.66 and cost.threshold == "≤ $1,000"
+    assert decision.verdict == "FAIL"
+    assert _decide(bench).verdict == "PASS"  # the default playbook's $20,000 limit holds
