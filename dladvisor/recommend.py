@@ -25,7 +25,7 @@ from dladvisor._frozen import Frozen
 from dladvisor.benchmark import METRIC_LABELS, BenchmarkResult, CandidateResult
 from dladvisor.benchmark import format_number as fmt
 from dladvisor.checks import ChecksReport
-from dladvisor.cost import CostReport
+from dladvisor.cost import CostReport, format_hours, format_usd
 from dladvisor.criteria import CRITERIA, Check, Evidence, judge
 from dladvisor.explain import ExplanationReport
 from dladvisor.playbooks import Playbook, Risk
@@ -412,8 +412,8 @@ class _Judge:
                     f"{self.profile.target} --device cuda`").replace(",", "")
         cost = self.cost.get(name)
         if cost is not None:
-            price = (f"projected {_hours(cost.train_hours_full_data)} and ${cost.train_usd_per_run:,.2f} per "
-                     f"training run on {cost.train_on}")
+            price = (f"projected {format_hours(cost.train_hours_full_data)} and {format_usd(cost.train_usd_per_run)} "
+                     f"per training run on {cost.train_on}")
         else:
             price = f"cost not projected here ({candidate.reason or 'no timing measured'})"
         return (f"Run {candidate.label} fully on a GPU: {command} ({price}); {estimate} times it on that machine "
@@ -521,12 +521,6 @@ def _value(value) -> str:
     if value is None:
         return "not measured"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _hours(hours: float) -> str:
-    if hours < 1 / 60:
-        return "under a minute"
-    return f"{hours * 60:.0f} min" if hours < 1 else f"{hours:.1f} h"
 
 
 def _lift_sentence(benchmark: BenchmarkResult, lift, metric: str) -> str:
