@@ -43,11 +43,12 @@ class StageProgress:
 def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
     bench = assessment.benchmark
     metric = METRIC_LABELS[bench.primary_metric]
-    table = Table(title=f"Leaderboard ({metric}, {bench.split.n_folds} folds, 95% CI)", title_justify="left")
+    table = Table(title=f"Leaderboard ({metric}, 95% CI)", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Candidate")
     table.add_column(metric, justify="right")
     table.add_column("95% CI", justify="right")
+    table.add_column("Evaluated on")
     table.add_column("Fit s/fold", justify="right")
     chosen = assessment.recommendation.candidate
     for rank, candidate in enumerate(bench.ranked(), start=1):
@@ -55,12 +56,12 @@ def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
         style = "bold cyan" if candidate.name == chosen else None
         table.add_row(
             str(rank), candidate.label, format_number(score.mean),
-            f"{format_number(score.ci_low)}–{format_number(score.ci_high)}",
+            f"{format_number(score.ci_low)}–{format_number(score.ci_high)}", candidate.evaluation,
             f"{candidate.timing.fit_seconds_per_fold:.2f}", style=style,
         )
     for candidate in bench.candidates:
         if candidate.status != "ok":
-            table.add_row("–", candidate.label, candidate.status, "", "", style="dim")
+            table.add_row("–", candidate.label, candidate.status, "", "", "", style="dim")
     console.print(table)
     recommendation = assessment.recommendation
     body = "\n".join([f"[bold]{recommendation.headline}[/]", ""] + [f"• {r}" for r in recommendation.reasons])

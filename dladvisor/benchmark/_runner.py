@@ -47,8 +47,9 @@ LATENCY_CALLS = 25
 CPU_HOLDOUT_ROWS = 1000
 # Share of a deep candidate's time allotment spent fitting; the rest is for predicting the held-out rows.
 FIT_SHARE = 0.75
-# Share of that fitting time a frozen-embedding candidate may spend embedding every row up front on a CPU; the rest
-# trains its K heads (a linear layer on cached embeddings: seconds). Beyond it, the candidate uses the hold-out.
+# Share of its time allotment a frozen-embedding candidate may spend embedding every row up front on a CPU. Its
+# predictions then come from the cache, so the rest only trains K linear heads (seconds) and times single-row
+# latency. When all rows would not fit, the candidate uses the hold-out.
 EMBEDDING_SHARE = 0.8
 # Fitted models kept per candidate (the first folds), so the explain stage can compare their explanations.
 KEPT_FOLD_MODELS = 3
@@ -328,7 +329,7 @@ def _embed_up_front(spec: CandidateSpec, context: BuildContext, X, plan: _Plan, 
     head = spec.factory(context)
     missing = head.rows_to_embed(X)
     seconds_per_row = 1 / max(head.embedding_rate(X), 1e-9)
-    allowed = EMBEDDING_SHARE * FIT_SHARE * budget
+    allowed = EMBEDDING_SHARE * budget
     needed = missing * seconds_per_row
     if needed > allowed:
         return _UpFront(
