@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from dladvisor.benchmark._deep import EmbeddingHead, TorchEstimator
 from dladvisor.benchmark._pretrained import (
+    EMBEDDING_BATCH,
     cached_embeddings,
     image_normalization,
     load_image_model,
@@ -85,7 +86,7 @@ def _images_tensor(paths, size: int, mean, std):
 _BACKBONES: dict = {}
 
 
-def embed_images(name: str, paths: list[str], device: str, batch_size: int = 64) -> np.ndarray:
+def embed_images(name: str, paths: list[str], device: str, batch_size: int = EMBEDDING_BATCH) -> np.ndarray:
     """Pooled features of the pretrained CNN (classifier removed), computed once per image."""
     import torch
 
@@ -140,7 +141,7 @@ class FrozenImageHead(EmbeddingHead):
         return not_yet_embedded(_cache_key(self.model_name, self.device), X[self.column].tolist())
 
     def embedding_rate(self, X):
-        sample = X[self.column].iloc[:32].tolist()
+        sample = X[self.column].iloc[:EMBEDDING_BATCH].tolist()
         embed_images(self.model_name, sample[:1], self.device)  # load the model before timing
         started = time.perf_counter()
         with uncached():

@@ -14,6 +14,7 @@ import numpy as np
 from dladvisor.benchmark._deep import EmbeddingHead, TorchEstimator
 from dladvisor.benchmark._preprocess import join_text, tabular_preprocessor
 from dladvisor.benchmark._pretrained import (
+    EMBEDDING_BATCH,
     TEXT_MAX_TOKENS,
     cached_embeddings,
     load_text_model,
@@ -75,7 +76,7 @@ def _encoder(name: str, device: str):
     return tokenizer, model.to(device).eval()
 
 
-def embed_texts(name: str, texts: list[str], device: str, batch_size: int = 64) -> np.ndarray:
+def embed_texts(name: str, texts: list[str], device: str, batch_size: int = EMBEDDING_BATCH) -> np.ndarray:
     """Sentence embeddings: mean of the token vectors (padding masked), L2-normalised, as sentence-transformers."""
     import torch
 
@@ -103,7 +104,7 @@ def _cache_key(name: str) -> str:
 
 def _texts_per_second(name: str, texts: list[str], device: str) -> float:
     _encoder(name, device)  # load the model before timing, so the rate is the encoder's alone
-    sample = texts[:32]
+    sample = texts[:EMBEDDING_BATCH]
     started = time.perf_counter()
     with uncached():
         embed_texts(name, sample, device)
