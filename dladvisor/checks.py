@@ -114,7 +114,10 @@ def run_checks(
                 fairness_of(dataset, column, scored, candidate.oof[scored]) for column in dataset.sensitive_columns
             )
         if candidate.first_fold_model is not None:
-            robustness = _robustness(candidate, benchmark, dataset, X, features, seed)
+            try:
+                robustness = _robustness(candidate, benchmark, dataset, X, features, seed)
+            except Exception:  # noqa: BLE001  a model that fails on perturbed inputs is "not measured", not a crash
+                robustness = None
         results.append(CandidateChecks(
             candidate=candidate.name, calibration=calibration, fairness=fairness or (), robustness=robustness,
         ))

@@ -208,8 +208,8 @@ def explain_models(
         try:
             compile_seconds += _compile_shap(_kind(candidate), _n_outputs(dataset))
             explanations.append(_explain_candidate(candidate, dataset, benchmark, X, features, seed, seconds, groups))
-        except (ValueError, TypeError, RuntimeError, MemoryError) as exc:
-            skipped[candidate.name] = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001  one model's explainer failing leaves the others explained
+            skipped[candidate.name] = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
         if on_progress:
             on_progress(done + 1, len(candidates))
     agreement = _agreement(benchmark, explanations)

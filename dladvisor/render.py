@@ -46,11 +46,12 @@ class StageProgress:
 def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
     bench = assessment.benchmark
     metric = METRIC_LABELS[bench.primary_metric]
-    table = Table(title=f"Leaderboard ({metric}, {bench.split.n_folds} folds, 95% CI)", title_justify="left")
+    table = Table(title=f"Leaderboard ({metric}, 95% CI)", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("Candidate")
     table.add_column(metric, justify="right")
     table.add_column("95% CI", justify="right")
+    table.add_column("Evaluated on")
     table.add_column("Fit s/fold", justify="right")
     table.add_column("$ over 12 months", justify="right")
     chosen = assessment.recommendation.candidate
@@ -60,7 +61,7 @@ def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
         cost = assessment.cost.get(candidate.name)
         table.add_row(
             str(rank), candidate.label, format_number(score.mean),
-            f"{format_number(score.ci_low)}–{format_number(score.ci_high)}",
+            f"{format_number(score.ci_low)}–{format_number(score.ci_high)}", candidate.evaluation,
             f"{candidate.timing.fit_seconds_per_fold:.2f}", format_usd(cost.total_usd_12_months if cost else None),
             style=style,
         )

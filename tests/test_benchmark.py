@@ -143,3 +143,23 @@ def test_a_truncated_deep_curve_gives_no_verdict_on_more_data():
     full = starved.model_copy(update={"points": (starved.points[0], CurvePoint(rows_offered=1600, rows_used=1600,
                                                                                    score=0.84))})
     assert "426" not in read_curves(classical, full, metric="roc_auc", higher_is_better=True)
+
+
+def test_a_failing_candidate_never_sinks_the_run(cancer_frame, monkeypatch):
+    import dataclasses
+
+    import torch
+
+    from dladvisor.benchmark import _registry
+
+    spec = _registry.get_candidate("knn")
+
+    def out_of_memory(ctx):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB\nmore detail")
+
+    monkeypatch.setitem(_registry._REGISTRY, "knn", dataclasses.replace(spec, factory=out_of_memory))
+    _, bench = _bench(cancer_frame, "diagnosis", n_folds=3, learning_curves=False,
+                      candidates=["linear", "knn", "xgboost"])
+    knn = bench.get("knn")
+    assert knn.status == "failed" and knn.reason == "OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 GiB"
+    assert {c.name for c in bench.completed} == {"dummy", "linear", "xgboost"}

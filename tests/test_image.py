@@ -49,6 +49,19 @@ def test_image_paths_are_detected_and_every_rung_runs(ladder):
     assert bench.lift is not None and bench.learning_curves is not None
 
 
+def test_frozen_cnn_is_cross_validated_on_every_row_and_fine_tuning_on_the_holdout(ladder):
+    _, bench = ladder
+    frozen, finetuned = bench.get("image_frozen"), bench.get("image_finetune")
+    # The 72 digits are embedded once; the linear head runs the same 3 folds as the pixel models.
+    assert frozen.evaluation == bench.get("pixels_xgboost").evaluation == "3-fold CV: 72 rows"
+    assert frozen.evaluated_rows == 72 and np.isfinite(frozen.oof).all()
+    assert all(log.rows_used == log.rows_available for log in frozen.training)
+    assert finetuned.on_holdout and finetuned.evaluated_rows == bench.holdout_rows
+    assert finetuned.evaluation == f"hold-out: {bench.holdout_rows} rows of fold 1"
+    if bench.lift.deep == "image_frozen":
+        assert bench.lift.rows == 72  # both cross-validated: the lift is tested on every row
+
+
 def test_folder_of_class_subfolders_is_a_dataset(digits_folder):
     dataset = load_dataset(digits_folder / "images")
     assert dataset.target_name == "label" and dataset.classes == ("0", "1", "7")

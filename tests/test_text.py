@@ -36,10 +36,16 @@ def test_every_rung_of_the_ladder_runs(ladder):
     assert set(results) == {"dummy", *TEXT_CANDIDATES}
     for name in TEXT_CANDIDATES:
         assert results[name].status == "ok", results[name].reason
-    # On a CPU the pretrained models share one held-out set; the TF-IDF baselines run every fold.
-    assert results["tfidf_logistic"].evaluation == "3 folds"
-    assert results["text_frozen"].evaluation.endswith("shared held-out rows")
-    assert results["text_frozen"].metrics["roc_auc"].method == "bootstrap"
+    # On a CPU the frozen embeddings are computed once and their head cross-validated on the same folds as TF-IDF,
+    # with a prediction for every review; only fine-tuning is fitted once and scored on the held-out rows.
+    for name in ("tfidf_logistic", "text_frozen"):
+        assert results[name].evaluation == "3-fold CV: 60 rows" and results[name].evaluated_rows == 60
+        assert not results[name].on_holdout and np.isfinite(results[name].oof).all()
+        assert len(results[name].metrics["roc_auc"].per_fold) == 3
+    finetuned = results["text_finetune"]
+    assert finetuned.on_holdout and finetuned.metrics["roc_auc"].method == "bootstrap"
+    assert finetuned.evaluation == f"hold-out: {bench.holdout_rows} rows of fold 1"
+    assert finetuned.evaluated_rows == bench.holdout_rows and "too slow on a CPU" in finetuned.reason
     # Pretrained sentence embeddings separate clear sentiment even from 40 training sentences.
     assert results["text_frozen"].metrics["roc_auc"].mean > 0.8
 
@@ -56,7 +62,8 @@ def test_paired_lift_compares_the_same_rows(ladder):
     _, _, bench = ladder
     lift = bench.lift
     assert lift is not None and lift.classical in ("tfidf_logistic", "tfidf_svm")
-    assert lift.rows == bench.holdout_rows
+    # Both cross-validated: all 60 rows; a fine-tuned model on the hold-out: the held-out rows.
+    assert lift.rows == min(bench.get(lift.deep).evaluated_rows, bench.get(lift.classical).evaluated_rows)
     assert lift.ci_low <= lift.lift <= lift.ci_high
     assert lift.significant == (lift.ci_low > 0 or lift.ci_high < 0)
 
@@ -69,6 +76,52 @@ def test_learning_curves_cover_best_classical_and_best_deep(ladder):
         offered = [p.rows_offered for p in curve.points]
         assert offered == sorted(offered) and len(offered) == 3
     assert "doubling" in curves.reading
+
+
+def test_frozen_embeddings_are_computed_once_across_folds(reviews_frame):
+    from dladvisor.benchmark._pretrained import _CACHE, clear_caches
+    from dladvisor.benchmark.text import _encoder
+
+    dataset = load_dataset(reviews_frame, target="sentiment")
+    profile = profile_dataset(dataset)
+    clear_caches()
+    encoded = []  # rows run through the real MiniLM while the cache is on (timing runs switch it off)
+
+    def count(module, args, kwargs, output):
+        if _CACHE["enabled"]:
+            encoded.append(len(kwargs["input_ids"]))
+
+    hook = _encoder("all-MiniLM-L6-v2", "cpu")[1].register_forward_hook(count, with_kwargs=True)
+    try:
+        bench = run_benchmark(dataset, profile, n_folds=3, candidates=["text_frozen"], time_budget_seconds=60,
+                              learning_curves=False)
+    finally:
+        hook.remove()
+    frozen = bench.get("text_frozen")
+    assert frozen.evaluation == "3-fold CV: 60 rows" and len(frozen.fold_models) == 3
+    assert sum(encoded) == reviews_frame["review"].nunique()
+    # The heads train on every row of their folds: the embeddings were ready, so no subsampling for time.
+    assert all(log.rows_used == log.rows_available == 40 for log in frozen.training)
+    assert bench.holdout is None and len(bench.splits_for(frozen)) == 3
+
+
+def test_frozen_embeddings_fall_back_to_the_holdout_when_they_do_not_fit(reviews_frame, monkeypatch):
+    from dladvisor.benchmark import text
+    from dladvisor.benchmark._pretrained import clear_caches
+
+    # An encoder measured at one text a second could not embed 60 new reviews in the 30 s this candidate gets.
+    monkeypatch.setattr(text, "_texts_per_second", lambda name, texts, device: 1.0)
+    clear_caches()
+    dataset = load_dataset(reviews_frame, target="sentiment")
+    bench = run_benchmark(dataset, profile_dataset(dataset), n_folds=3, candidates=["text_frozen"],
+                          time_budget_seconds=30, learning_curves=False)
+    frozen = bench.get("text_frozen")
+    assert frozen.status == "ok" and frozen.on_holdout
+    assert frozen.evaluation == f"hold-out: {bench.holdout_rows} rows of fold 1"
+    assert frozen.evaluated_rows == bench.holdout_rows == np.isfinite(frozen.oof).all(axis=1).sum()
+    assert "embedding all 60 rows would take about 60 s" in frozen.reason
+    assert "--time-budget" in frozen.reason
+    assert [split is bench.holdout for split in bench.splits_for(frozen)] == [True]
 
 
 def test_fine_tuning_lowers_the_training_loss(reviews_frame):

@@ -83,7 +83,8 @@ class LearningCurve(Frozen):
 
 class LearningCurves(Frozen):
     metric: str
-    evaluated_rows: int
+    evaluated_rows: int  # every point of every curve is scored on these rows ...
+    scored_on: str = ""  # ... described for people: "360 test rows of fold 1"
     curves: tuple[LearningCurve, ...]
     reading: str
 

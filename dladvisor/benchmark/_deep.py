@@ -206,6 +206,31 @@ class MatrixEstimator(TorchEstimator):
         return network(batch.to(self.device))
 
 
+class EmbeddingHead(MatrixEstimator):
+    """A linear head on the embeddings of a frozen pretrained encoder, cached per row by content.
+
+    Embeddings do not depend on labels, so a row embedded once serves every fold: the runner can embed all rows up
+    front (`embed`) when `rows_to_embed / embedding_rate` fits the time share, then cross-validate the cheap head.
+    """
+
+    def embed(self, X) -> np.ndarray:
+        """The embedding of every row of X, computing (and caching) only the rows not seen before."""
+        raise NotImplementedError
+
+    def rows_to_embed(self, X) -> int:
+        """Distinct rows of X not embedded yet."""
+        raise NotImplementedError
+
+    def embedding_rate(self, X) -> float:
+        """Rows per second the encoder embeds on this device, timed (uncached) on a few rows of X."""
+        raise NotImplementedError
+
+    def _affordable_rows(self, X, seconds):
+        if not self.rows_to_embed(X):
+            return None  # embedded already: only the head is left to train, and it is cheap
+        return int(self.embedding_rate(X) * seconds)
+
+
 def _subsample(y: np.ndarray, size: int, regression: bool, rng) -> np.ndarray:
     """`size` row positions, keeping class proportions (and at least two rows of each class)."""
     if regression or size >= len(y):

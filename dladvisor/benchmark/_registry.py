@@ -62,6 +62,7 @@ class CandidateSpec:
     modality: str = "tabular"
     ladder_step: str = "classical"
     holdout_on_cpu: bool = False
+    frozen_embeddings: bool = False
 
     def label_for(self, task: str) -> str:
         return self.regression_label if task == "regression" and self.regression_label else self.label
@@ -90,6 +91,7 @@ def register_candidate(
     modality: str = "tabular",
     ladder_step: str = "classical",
     holdout_on_cpu: bool = False,
+    frozen_embeddings: bool = False,
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
@@ -98,6 +100,9 @@ def register_candidate(
         modality: the columns it needs ("tabular", "text" or "image"); it runs only when the data has them.
         ladder_step: "classical", "frozen" (pretrained embeddings + linear head), "fine-tune" or "from scratch".
         holdout_on_cpu: too slow for K folds on a CPU, so there it is scored on the shared held-out rows.
+        frozen_embeddings: its estimator is an `EmbeddingHead` (a head on a frozen encoder's cached embeddings). On a
+            CPU the runner embeds every row once and cross-validates the head on all folds when that fits the
+            candidate's time share, and scores it on the shared held-out rows when it does not.
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
@@ -105,7 +110,7 @@ def register_candidate(
             raise ValueError(f"candidate '{name}' is registered twice")
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
-            holdout_on_cpu,
+            holdout_on_cpu, frozen_embeddings,
         )
         return factory
 

@@ -11,11 +11,13 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from dladvisor.benchmark._deep import MatrixEstimator, TorchEstimator
+from dladvisor.benchmark._deep import EmbeddingHead, TorchEstimator
 from dladvisor.benchmark._pretrained import (
+    EMBEDDING_BATCH,
     cached_embeddings,
     image_normalization,
     load_image_model,
+    not_yet_embedded,
     read_image,
     uncached,
 )
@@ -84,7 +86,7 @@ def _images_tensor(paths, size: int, mean, std):
 _BACKBONES: dict = {}
 
 
-def embed_images(name: str, paths: list[str], device: str, batch_size: int = 64) -> np.ndarray:
+def embed_images(name: str, paths: list[str], device: str, batch_size: int = EMBEDDING_BATCH) -> np.ndarray:
     """Pooled features of the pretrained CNN (classifier removed), computed once per image."""
     import torch
 
@@ -102,12 +104,16 @@ def embed_images(name: str, paths: list[str], device: str, batch_size: int = 64)
                 parts.append(backbone(batch).float().cpu().numpy())
         return np.concatenate(parts)
 
-    return cached_embeddings(f"image:{name}:{size}", paths, encode)
+    return cached_embeddings(_cache_key(name, device), paths, encode)
+
+
+def _cache_key(name: str, device: str) -> str:
+    return f"image:{name}:{image_size_for(device)}"
 
 
 @register_candidate(
     "image_frozen", label="Pretrained CNN embeddings + linear head", family="deep", complexity=6,
-    modality="image", ladder_step="frozen", holdout_on_cpu=True,
+    modality="image", ladder_step="frozen", frozen_embeddings=True,
     description="Pooled features of the ImageNet-pretrained CNN (frozen) into a linear layer trained with AdamW and "
     "early stopping.",
 )
@@ -119,7 +125,7 @@ def image_frozen(ctx: BuildContext):
     )
 
 
-class FrozenImageHead(MatrixEstimator):
+class FrozenImageHead(EmbeddingHead):
     def __init__(self, *, model_name: str = "", column: str = "", **kwargs):
         super().__init__(**kwargs)
         self.model_name = model_name
@@ -128,16 +134,22 @@ class FrozenImageHead(MatrixEstimator):
     def frozen_encoder(self):
         return _BACKBONES.get((self.model_name, self.device))  # loaded by the embeddings computed in fit
 
-    def _affordable_rows(self, X, seconds):
-        sample = X[self.column].iloc[:32].tolist()
+    def embed(self, X):
+        return embed_images(self.model_name, X[self.column].tolist(), self.device)
+
+    def rows_to_embed(self, X):
+        return not_yet_embedded(_cache_key(self.model_name, self.device), X[self.column].tolist())
+
+    def embedding_rate(self, X):
+        sample = X[self.column].iloc[:EMBEDDING_BATCH].tolist()
         embed_images(self.model_name, sample[:1], self.device)  # load the model before timing
         started = time.perf_counter()
         with uncached():
             embed_images(self.model_name, sample, self.device)
-        return int(len(sample) / max(time.perf_counter() - started, 1e-6) * seconds)
+        return len(sample) / max(time.perf_counter() - started, 1e-6)
 
     def _matrix(self, X, *, fitting):
-        return embed_images(self.model_name, X[self.column].tolist(), self.device)
+        return self.embed(X)
 
 
 @register_candidate(

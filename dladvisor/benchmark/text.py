@@ -11,9 +11,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from dladvisor.benchmark._deep import MatrixEstimator, TorchEstimator
+from dladvisor.benchmark._deep import EmbeddingHead, TorchEstimator
 from dladvisor.benchmark._preprocess import join_text, tabular_preprocessor
-from dladvisor.benchmark._pretrained import TEXT_MAX_TOKENS, cached_embeddings, load_text_model, uncached
+from dladvisor.benchmark._pretrained import (
+    EMBEDDING_BATCH,
+    TEXT_MAX_TOKENS,
+    cached_embeddings,
+    load_text_model,
+    not_yet_embedded,
+    uncached,
+)
 from dladvisor.benchmark._registry import BuildContext, register_candidate
 
 
@@ -69,7 +76,7 @@ def _encoder(name: str, device: str):
     return tokenizer, model.to(device).eval()
 
 
-def embed_texts(name: str, texts: list[str], device: str, batch_size: int = 64) -> np.ndarray:
+def embed_texts(name: str, texts: list[str], device: str, batch_size: int = EMBEDDING_BATCH) -> np.ndarray:
     """Sentence embeddings: mean of the token vectors (padding masked), L2-normalised, as sentence-transformers."""
     import torch
 
@@ -88,12 +95,16 @@ def embed_texts(name: str, texts: list[str], device: str, batch_size: int = 64) 
                 vectors[chunk] = torch.nn.functional.normalize(pooled, dim=1).float().cpu().numpy()
         return vectors
 
-    return cached_embeddings(f"text:{name}", texts, encode)
+    return cached_embeddings(_cache_key(name), texts, encode)
+
+
+def _cache_key(name: str) -> str:
+    return f"text:{name}"
 
 
 def _texts_per_second(name: str, texts: list[str], device: str) -> float:
     _encoder(name, device)  # load the model before timing, so the rate is the encoder's alone
-    sample = texts[:32]
+    sample = texts[:EMBEDDING_BATCH]
     started = time.perf_counter()
     with uncached():
         embed_texts(name, sample, device)
@@ -102,7 +113,7 @@ def _texts_per_second(name: str, texts: list[str], device: str) -> float:
 
 @register_candidate(
     "text_frozen", label="Pretrained text embeddings + linear head", family="deep", complexity=6,
-    modality="text", ladder_step="frozen", holdout_on_cpu=True,
+    modality="text", ladder_step="frozen", frozen_embeddings=True,
     description="Sentence embeddings from the pretrained transformer (frozen, mean-pooled), plus any tabular "
     "columns, into a linear layer trained with AdamW and early stopping.",
 )
@@ -114,7 +125,7 @@ def text_frozen(ctx: BuildContext):
     )
 
 
-class FrozenTextHead(MatrixEstimator):
+class FrozenTextHead(EmbeddingHead):
     def __init__(self, *, model_name: str = "", text_columns=(), features=None, **kwargs):
         super().__init__(**kwargs)
         self.model_name = model_name
@@ -124,12 +135,20 @@ class FrozenTextHead(MatrixEstimator):
     def frozen_encoder(self):
         return _encoder(self.model_name, self.device)[1]
 
-    def _affordable_rows(self, X, seconds):
-        texts = join_text(X[list(self.text_columns)])
-        return int(_texts_per_second(self.model_name, texts, self.device) * seconds)
+    def _texts(self, X) -> list[str]:
+        return join_text(X[list(self.text_columns)])
+
+    def embed(self, X):
+        return embed_texts(self.model_name, self._texts(X), self.device)
+
+    def rows_to_embed(self, X):
+        return not_yet_embedded(_cache_key(self.model_name), self._texts(X))
+
+    def embedding_rate(self, X):
+        return _texts_per_second(self.model_name, self._texts(X), self.device)
 
     def _matrix(self, X, *, fitting):
-        embeddings = embed_texts(self.model_name, join_text(X[list(self.text_columns)]), self.device)
+        embeddings = self.embed(X)
         if self.features is None or not self.features.tabular:
             return embeddings
         if fitting:

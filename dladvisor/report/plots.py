@@ -61,18 +61,35 @@ def _leaderboard(assessment: Assessment, path: Path) -> Path:
     high = [bench.primary(c).ci_high - bench.primary(c).mean for c in ranked]
     chosen = assessment.recommendation.candidate
     colors = [HIGHLIGHT if c.name == chosen else MUTED for c in ranked]
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(ranked) + 1.4))
-    ax.barh([c.label for c in ranked], means, xerr=[low, high], color=colors, capsize=4)
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(ranked) + 1.6))
+    # Each bar is labelled with the rows behind it; hold-out bars are hatched, as their scores use fewer rows.
+    bars = ax.barh([f"{c.label}\n{c.evaluation}" for c in ranked], means, xerr=[low, high], color=colors, capsize=4,
+                   hatch=["//" if c.on_holdout else "" for c in ranked], edgecolor="white")
+    handles = []
+    holdout = [c for c in ranked if c.on_holdout]
+    if holdout:
+        index = ranked.index(holdout[0])
+        bars[index].set_label(f"hold-out: {holdout[0].evaluated_rows:,} rows, 95% bootstrap CI")
+        handles.append(bars[index])
     baseline = next((c for c in ranked if c.family == "baseline"), None)
     if baseline is not None:
-        ax.axvline(bench.primary(baseline).mean, color=BASELINE, linestyle="--", linewidth=1, label="baseline")
-        ax.legend(loc="lower right", frameon=False)
+        handles.append(ax.axvline(bench.primary(baseline).mean, color=BASELINE, linestyle="--", linewidth=1,
+                                  label="baseline"))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
     finite = [m - e for m, e in zip(means, low, strict=True)]
     if bench.higher_is_better and min(finite) > 0:
         ax.set_xlim(max(0.0, min(finite) - 0.05), max(m + e for m, e in zip(means, high, strict=True)) + 0.02)
     label = METRIC_LABELS[bench.primary_metric]
     direction = "higher" if bench.higher_is_better else "lower"
-    ax.set_xlabel(f"{label} ({direction} is better), mean over {bench.split.n_folds} folds with 95% CI")
+    rows = []
+    cross_validated = [c for c in ranked if not c.on_holdout]
+    if cross_validated:
+        rows.append(f"mean of {bench.split.n_folds} fold scores over {cross_validated[0].evaluated_rows:,} rows")
+    if holdout:
+        rows.append(f"hatched: score on {holdout[0].evaluated_rows:,} hold-out rows")
+    ax.set_xlabel(f"{label} ({direction} is better) with 95% CI\n{'; '.join(rows)}", fontsize=9)
+    ax.tick_params(axis="y", labelsize=8)
     ax.set_title("Leaderboard" + (" (recommended in blue)" if chosen else ""))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
@@ -221,7 +238,7 @@ def _learning_curves(assessment: Assessment, path: Path) -> Path:
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(_plain_numbers())
     ax.set_xlabel("training rows used (log scale)")
-    ax.set_ylabel(f"{METRIC_LABELS[curves.metric]} on {curves.evaluated_rows:,} held-out rows")
+    ax.set_ylabel(f"{METRIC_LABELS[curves.metric]} on {curves.scored_on or f'{curves.evaluated_rows:,} rows'}")
     ax.set_title("Learning curves: would more data change the winner?")
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
@@ -272,7 +289,7 @@ def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
     ax.xaxis.set_major_formatter(dollars)
     scale = ", log scale" if ax.get_xscale() == "log" else ""
     ax.set_xlabel(f"projected $ over 12 months (training + serving{scale})")
-    ax.set_ylabel(METRIC_LABELS[bench.primary_metric])
+    ax.set_ylabel(f"{METRIC_LABELS[bench.primary_metric]} (leaderboard score)")
     ax.ticklabel_format(axis="y", useOffset=False)  # near-equal scores: plain values, not "1e-5 + 0.977"
     ax.set_title("Cost versus score")
     ax.legend(frameon=False, fontsize=8, loc="best")
