@@ -527,8 +527,9 @@ def _lift_sentence(benchmark: BenchmarkResult, lift, metric: str) -> str:
     deep, classical = benchmark.get(lift.deep), benchmark.get(lift.classical)
     verdict = "significant" if lift.significant else "not significant"
     return (
-        f"On the same {lift.rows:,} rows, {deep.label} scores {fmt(lift.deep_score)} and {classical.label} "
-        f"{fmt(lift.classical_score)}: a lift of {lift.lift:+.3f} {metric} (paired bootstrap 95% CI "
+        f"Scored together on the same {lift.rows:,} rows (one pooled score each), {deep.label} reaches "
+        f"{fmt(lift.deep_score)} and {classical.label} {fmt(lift.classical_score)}: a lift of {lift.lift:+.3f} "
+        f"{metric} (paired bootstrap 95% CI "
         f"{lift.ci_low:+.3f} to {lift.ci_high:+.3f}, {verdict})."
     )
 
