@@ -108,7 +108,7 @@ def _user_errors(command):
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception:
-            console.print_exception(max_frames=8)
+            console.print_exception(max_frames=30)
             console.print(f"[bold red]internal error:[/] this is a bug in dladvisor, not in your data. Please report "
                           f"it on {ISSUES_URL} with the command you ran and the traceback above.", highlight=False,
                           soft_wrap=True)

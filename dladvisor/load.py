@@ -363,12 +363,12 @@ def _clean_values(frame: pd.DataFrame, target: str, notes: list[LoadNote]) -> pd
                                       column))
                 cleaned[column] = values.mask(bad)
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+            lengths = values.astype(object).map(lambda v: len(v) if isinstance(v, str) else 0).astype(int)
             if (lengths > MAX_TEXT_CHARS).any():
                 notes.append(LoadNote("long_text", f"'{column}': {int((lengths > MAX_TEXT_CHARS).sum()):,} cells "
                                       f"longer than {MAX_TEXT_CHARS:,} characters were cut to that length (the "
                                       "longest had {:,}).".format(int(lengths.max())), column))
-                cleaned[column] = values.map(lambda v: v[:MAX_TEXT_CHARS] if isinstance(v, str) else v)
+                cleaned[column] = values.astype(object).map(lambda v: v[:MAX_TEXT_CHARS] if isinstance(v, str) else v)
     if not cleaned:
         return frame
     frame = frame.copy()

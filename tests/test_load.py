@@ -211,3 +211,10 @@ def test_unreadable_images_drop_their_rows_and_too_few_left_is_an_error(tmp_path
     (tmp_path / "escape.csv").write_text("image,label\n" + "\n".join(rows[:11] + ["../x.png,1"]) + "\n")
     with pytest.raises(UserError, match="points outside the data folder"):
         load_dataset(tmp_path / "escape.csv", target="label")
+
+
+def test_categorical_columns_pass_validation():
+    # In-memory tables (the demos, the Python API) and Parquet files carry pandas categoricals.
+    frame = pd.DataFrame({"t": pd.Categorical(["a b c d e"] * 11 + ["x" * 200_000]), "label": [0, 1] * 6})
+    dataset = load_dataset(frame, target="label")
+    assert dataset.features["t"].str.len().max() == 100_000
