@@ -407,6 +407,10 @@ class _Judge:
 
     def _full_run_step(self, name: str) -> str:
         candidate = self.benchmark.get(name)
+        if candidate.modality == "tabular":  # a small network from scratch needs time more than a GPU
+            budget = _duration(4 * self.benchmark.time_budget_seconds)
+            return (f"Give {candidate.label} the time it needs: `dladvisor assess {self.data} --target "
+                    f"{self.profile.target} --time-budget {budget}` (or `--device cuda` where a GPU is available).")
         command = f"`dladvisor assess {self.data} --target {self.profile.target} --device cuda`"
         estimate = (f"`dladvisor estimate {name} --rows {self.profile.rows:,} --sample {self.data} --target "
                     f"{self.profile.target} --device cuda`").replace(",", "")
@@ -511,6 +515,11 @@ def _why_not(check: Check, benchmark: BenchmarkResult) -> str:
         problem = "is not significant" if not lift.significant else "is below the playbook's minimum"
         return f"the lift of {lift.lift:+.3f} {problem} (needs {check.threshold})"
     return f"{check.measures} is {_value(check.measured)} (needs {check.threshold})"
+
+
+def _duration(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes}m" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def bench_score(benchmark: BenchmarkResult, candidate: CandidateResult) -> float:

@@ -446,3 +446,12 @@ def test_a_playbook_cost_limit_can_now_trigger(tmp_path):
     assert cost.verdict == "FAIL" and cost.measured >= 1563.66 and cost.threshold == "≤ $1,000"
     assert decision.verdict == "FAIL"
     assert _decide(bench).verdict == "PASS"  # the default playbook's $20,000 limit holds
+
+
+def test_a_starved_tabular_network_asks_for_time_not_a_gpu():
+    bench = _bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)})
+    bench = _starved(_with_deep(bench, "mlp", "from scratch", 0.84, -0.01, -0.03, 0.01), name="mlp")
+    decision = recommend(_profile(), bench, _cost(bench), _explanations(bench), _checks(bench),
+                         load_playbook("default"), data="credit.csv")
+    assert decision.provisional and "--time-budget 40m" in decision.next_steps[0]
+    assert "--device cuda`" not in decision.next_steps[0].split("(or")[0]
