@@ -146,7 +146,7 @@ def _with_deep(bench, name, step, mean, lift, low, high):
 
     deep = CandidateResult(
         name=name, label=name.title(), family="deep", complexity=6, description="", status="ok",
-        ladder_step=step, evaluation="held-out rows",
+        ladder_step=step, evaluation="held-out rows", modality="tabular" if name == "mlp" else "text",
         metrics={"roc_auc": MetricSummary(mean=mean, ci_low=mean - 0.02, ci_high=mean + 0.02, std=0.01,
                                           per_fold=(mean,), method="bootstrap")},
         timing=bench.candidates[-1].timing,
