@@ -86,6 +86,9 @@ class Assessment(Frozen):
     checks: ChecksReport
     playbook: Playbook
     recommendation: Recommendation
+    # Where the wall clock, not the data and options, decided a size that changes results: then the same seed may
+    # give different numbers next time. Empty: reproducible apart from timings.
+    clock_cuts: tuple[str, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -114,3 +117,21 @@ def hardware_facts(device: str = "cpu") -> dict[str, Any]:
         "memory_gb": memory_gb,
         "accelerator": gpu_name() if device == "cuda" else "none used",
     }
+
+
+def clock_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport) -> tuple[str, ...]:
+    """What the time budget cut in this run, model by model."""
+    cuts = []
+    for c in benchmark.candidates:
+        if c.status == "skipped" and c.reason.startswith("time budget"):
+            cuts.append(f"{c.label}: skipped by the time budget")
+        for log in c.training[:1]:
+            if log.rows_used < log.rows_available:
+                cuts.append(f"{c.label}: trained on {log.rows_used:,} of {log.rows_available:,} rows, as many as "
+                            "its time share afforded on this machine")
+            elif log.stopped_because.startswith("time budget"):
+                cuts.append(f"{c.label}: training stopped by the time budget after {log.epochs_run} epoch(s)")
+    for e in explanation.candidates:
+        if e.cut_short:
+            cuts.append(f"{benchmark.get(e.candidate).label}'s explanation: {e.cut_short}")
+    return tuple(cuts)

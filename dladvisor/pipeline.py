@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from dladvisor.assessment import Assessment, DatasetInfo, RunInfo
+from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, clock_cuts
 from dladvisor.benchmark import run_benchmark
 from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
@@ -95,4 +95,5 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         checks=checks,
         playbook=playbook,
         recommendation=recommendation,
+        clock_cuts=clock_cuts(benchmark, explanation),
     )

@@ -430,7 +430,7 @@ def test_same_seed_same_json_on_a_real_table(credit_frame):
 
     frame = credit_frame.iloc[:400]
     first, second = _assess(frame).to_json_dict(), _assess(frame).to_json_dict()
-    assert not any(e["cut_short"] for e in first["explanation"]["candidates"])
+    assert not any(e["cut_short"] for e in first["explanation"]["candidates"]) and first["clock_cuts"] == []
     assert all(e["rows_explained"] == e["rows_planned"] == 134 for e in first["explanation"]["candidates"])
     assert stable(first) == stable(second)
 
@@ -455,3 +455,13 @@ def test_a_starved_tabular_network_asks_for_time_not_a_gpu():
                          load_playbook("default"), data="credit.csv")
     assert decision.provisional and "--time-budget 40m" in decision.next_steps[0]
     assert "--device cuda`" not in decision.next_steps[0].split("(or")[0]
+
+
+def test_a_run_the_clock_cut_is_flagged_not_reproducible():
+    from dladvisor.assessment import clock_cuts
+
+    bench = _starved(_with_deep(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), "text_model", "fine-tune",
+                                0.84, -0.01, -0.03, 0.01))
+    assert clock_cuts(bench, _explanations(bench)) == (
+        "Text_Model: trained on 426 of 1,600 rows, as many as its time share afforded on this machine",)
+    assert clock_cuts(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), _explanations(bench)) == ()
