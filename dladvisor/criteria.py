@@ -10,6 +10,7 @@ To add a criterion: write `@criterion("max_thing", ...)` below and give it a lim
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -138,7 +139,7 @@ def judge_one(name: str, limit, on_breach: str, evidence: Evidence, candidate: C
         return None
     base = dict(criterion=name, candidate=candidate.name, measures=spec.measures, threshold=spec.threshold(limit),
                 detail=reading.detail, fix=spec.fix)
-    if reading.value is None:
+    if reading.value is None or (isinstance(reading.value, float) and math.isnan(reading.value)):
         # A requirement the run could not measure: a warning where breaching it would fail, else not applicable.
         return Check(**base, measured=None, verdict="WARN" if on_breach == "FAIL" else "N/A")
     if reading.passed is not None:

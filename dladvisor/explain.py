@@ -17,6 +17,7 @@ folds (or, for models evaluated on one hold-out split, two halves of the explain
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections import defaultdict
@@ -185,6 +186,7 @@ class _Raw:
     additivity_error: float | None = None
     extras: dict | None = None
     cut: bool = False  # the clock stopped it before the planned rows were explained
+    planned: int = 0
 
 
 def explain_models(
@@ -281,7 +283,7 @@ def _explain_candidate(
         job = _Job(model=model, X=X, dataset=dataset, features=features, rows=rows, background=background, seed=seed,
                    seconds=seconds / 2 if index == 0 else seconds / (2 * (len(models) - 1)),
                    explain_all=bool(same))
-        runs.append(explain(job))
+        runs.append(dataclasses.replace(explain(job), planned=len(rows)))
         if index == 0:
             first_rows = rows[: runs[0].rows]
     first = runs[0]
@@ -327,15 +329,17 @@ def _explain_candidate(
         image_examples=tuple(extras.get("image_examples", ())),
         seconds=round(time.perf_counter() - started, 3),
         rows_planned=min(plan, len(held_out[0][1])),
-        cut_short=_cut_note(runs, plan, seconds),
+        cut_short=_cut_note(runs, seconds),
     )
 
 
-def _cut_note(runs: list[_Raw], plan: int, seconds: float) -> str:
-    if not any(r.cut for r in runs):
+def _cut_note(runs: list[_Raw], seconds: float) -> str:
+    cut = next((r for r in runs if r.cut), None)
+    if cut is None:
         return ""
-    return (f"the clock stopped it at {runs[0].rows} of {plan} planned rows (its share of the explain budget is "
-            f"{seconds:.0f} s, {CLOCK_SLACK:g}x allowed): not reproducible run to run; raise --time-budget")
+    which = "fold 1's model" if cut is runs[0] else "another fold's model (for the stability figure)"
+    return (f"the clock stopped {which} at {cut.rows} of {cut.planned} planned rows (its share of the explain "
+            f"budget is {seconds:.0f} s, {CLOCK_SLACK:g}x allowed): not reproducible run to run; raise --time-budget")
 
 
 def _planned_rows(candidate: CandidateResult, kind: str) -> int:

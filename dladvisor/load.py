@@ -274,6 +274,10 @@ def load_dataset(
 
     notes: list[LoadNote] = []
     frame = _clean_values(frame, target_name, notes)
+    for option, column in named + [("--known-at-prediction", c) for c in trusted_columns]:
+        if column is not None and column not in frame.columns and option != "--drop":
+            raise UserError(f"{option} '{column}' holds mostly infinite or absurd numbers and cannot be used; fix the "
+                            "column or leave the option out.")
     if base_dir is not None:
         frame = _verify_images(frame, base_dir, notes)
 
@@ -367,7 +371,7 @@ def _clean_values(frame: pd.DataFrame, target: str, notes: list[LoadNote]) -> pd
             if (lengths > MAX_TEXT_CHARS).any():
                 notes.append(LoadNote("long_text", f"'{column}': {int((lengths > MAX_TEXT_CHARS).sum()):,} cells "
                                       f"longer than {MAX_TEXT_CHARS:,} characters were cut to that length (the "
-                                      "longest had {:,}).".format(int(lengths.max())), column))
+                                      f"longest had {int(lengths.max()):,}).", column))
                 cleaned[column] = values.astype(object).map(lambda v: v[:MAX_TEXT_CHARS] if isinstance(v, str) else v)
     if not cleaned:
         return frame

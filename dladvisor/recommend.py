@@ -19,6 +19,8 @@ other candidates' findings stay in their own report sections. Deep candidates th
 from __future__ import annotations
 
 import math
+import shlex
+from pathlib import Path
 from typing import Literal
 
 from dladvisor._frozen import Frozen
@@ -218,13 +220,12 @@ class _Judge:
                         f"{first.without_column:.3f} without it, {first.with_column:.3f} with it).")
         else:
             headline = f"Do not ship: fix the data — {named} needs checking first."
-        drops = " ".join(f"--drop {c}" for c in columns)
-        trusts = " ".join(f"--known-at-prediction {c}" for c in columns)
+        drops = " ".join(f"--drop {shlex.quote(c)}" for c in columns)
+        trusts = " ".join(f"--known-at-prediction {shlex.quote(c)}" for c in columns)
         return self._result("FAIL", "fix_data", None, headline, reasons, leaks=leaks, next_steps=(
             f"Confirm for {named}: is the value known at the moment a prediction is made, or is it recorded after "
             "the outcome, or computed from it? Ask whoever builds the table how and when it is filled in.",
-            f"If it is a leak, re-run without it: `dladvisor assess {self.data} --target {self.profile.target} "
-            f"{drops}`.",
+            f"If it is a leak, re-run without it: `dladvisor assess {self._data_arguments()} {drops}`.",
             f"If it is confirmed available at prediction time, re-run with `{trusts}` to keep it.",
         ))
 
@@ -250,8 +251,9 @@ class _Judge:
         return lift is not None and lift.significant and lift.lift > 0
 
     def _deep_justified(self, deep: CandidateResult | None, deep_checks: list[Check]) -> bool:
-        if deep is None or self.benchmark.lift is None:
-            return False
+        lift = self.benchmark.lift
+        if deep is None or lift is None or not (lift.significant and lift.lift > 0):
+            return False  # also where a playbook sets no deep_min_lift: deep must beat the best classical model
         return not any(c.verdict == "FAIL" or (c.criterion == "deep_min_lift" and c.verdict != "PASS")
                        for c in deep_checks)
 
@@ -307,10 +309,13 @@ class _Judge:
         reasons.append(f"{chosen.label} scores {self.metric} {self._score(chosen)}.")
         if classical and chosen.family == "classical" and chosen is not classical[0]:
             best = classical[0]
-            reasons.append(
-                f"{best.label} scores {fmt(bench.primary(best).mean)}; {chosen.label} lies inside its interval and "
-                "is simpler, which wins ties."
-            )
+            if self._deep_beats(best) or any(k.verdict == "FAIL" for k in self._checks_for(best)):
+                why = ("the deep model significantly beats it" if self._deep_beats(best)
+                       else "it fails a playbook check")
+                reasons.append(f"{best.label} scores {fmt(bench.primary(best).mean)} but is set aside: {why}.")
+            else:
+                reasons.append(f"{best.label} scores {fmt(bench.primary(best).mean)}; {chosen.label} lies inside "
+                               "its interval and is simpler, which wins ties.")
         if bench.lift is not None:
             compared = bench.lift_over(chosen.name) if chosen.family == "classical" else None
             if compared is not None and compared.classical != bench.lift.classical:
@@ -409,11 +414,12 @@ class _Judge:
         candidate = self.benchmark.get(name)
         if candidate.modality == "tabular":  # a small network from scratch needs time more than a GPU
             budget = _duration(4 * self.benchmark.time_budget_seconds)
-            return (f"Give {candidate.label} the time it needs: `dladvisor assess {self.data} --target "
-                    f"{self.profile.target} --time-budget {budget}` (or `--device cuda` where a GPU is available).")
-        command = f"`dladvisor assess {self.data} --target {self.profile.target} --device cuda`"
-        estimate = (f"`dladvisor estimate {name} --rows {self.profile.rows:,} --sample {self.data} --target "
-                    f"{self.profile.target} --device cuda`").replace(",", "")
+            return (f"Give {candidate.label} the time it needs: `dladvisor assess {self._data_arguments()} "
+                    f"--time-budget {budget}` (or `--device cuda` where a GPU is available).")
+        command = f"`dladvisor assess {self._data_arguments()} --device cuda`"
+        data, target = self._data_file(), shlex.quote(self.profile.target)
+        estimate = f"`dladvisor estimate {name} --rows {self.profile.rows} --sample {data} --target {target} " \
+                   "--device cuda`"
         cost = self.cost.get(name)
         if cost is not None:
             price = (f"projected {format_hours(cost.train_hours_full_data)} and {format_usd(cost.train_usd_per_run)} "
@@ -422,6 +428,13 @@ class _Judge:
             price = f"cost not projected here ({candidate.reason or 'no timing measured'})"
         return (f"Run {candidate.label} fully on a GPU: {command} ({price}); {estimate} times it on that machine "
                 "first.")
+
+    def _data_file(self) -> str:
+        """The data file for a suggested command; a placeholder for in-memory tables (the demos, the Python API)."""
+        return shlex.quote(self.data) if Path(self.data).exists() else "DATA.csv"
+
+    def _data_arguments(self) -> str:
+        return f"{self._data_file()} --target {shlex.quote(self.profile.target)}"
 
     def _result(self, verdict, action, chosen, headline, reasons, *, checks=(), next_steps=(), leaks=(),
                 handicapped=None) -> Recommendation:

@@ -218,3 +218,11 @@ def test_categorical_columns_pass_validation():
     frame = pd.DataFrame({"t": pd.Categorical(["a b c d e"] * 11 + ["x" * 200_000]), "label": [0, 1] * 6})
     dataset = load_dataset(frame, target="label")
     assert dataset.features["t"].str.len().max() == 100_000
+
+
+def test_odd_column_names_and_refused_option_columns():
+    frame = pd.DataFrame({"a{b}": ["x" * 200_000] + ["short text here"] * 11, "label": [0, 1] * 6})
+    assert load_dataset(frame, target="label").notes[0].code == "long_text"  # braces in a name once crashed
+    frame = pd.DataFrame({"group": [np.inf] * 9 + [1.0] * 3, "x": range(12), "label": [0, 1] * 6})
+    with pytest.raises(UserError, match="--group-col 'group' holds mostly infinite or absurd numbers"):
+        load_dataset(frame, target="label", group_column="group")

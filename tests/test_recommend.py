@@ -343,7 +343,9 @@ def _starved(bench, name="text_model"):
     return bench.model_copy(update={"candidates": tuple(deep if c.name == name else c for c in bench.candidates)})
 
 
-def test_a_starved_deep_model_makes_the_recommendation_provisional():
+def test_a_starved_deep_model_makes_the_recommendation_provisional(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tweets.csv").write_text("x,y\n")
     bench = _starved(_with_deep(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), "text_model", "fine-tune",
                                 0.84, -0.01, -0.03, 0.01))
     decision = recommend(_profile(), bench, _cost(bench), _explanations(bench), _checks(bench),
@@ -452,8 +454,8 @@ def test_a_starved_tabular_network_asks_for_time_not_a_gpu():
     bench = _bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)})
     bench = _starved(_with_deep(bench, "mlp", "from scratch", 0.84, -0.01, -0.03, 0.01), name="mlp")
     decision = recommend(_profile(), bench, _cost(bench), _explanations(bench), _checks(bench),
-                         load_playbook("default"), data="credit.csv")
-    assert decision.provisional and "--time-budget 40m" in decision.next_steps[0]
+                         load_playbook("default"), data="in-memory table")
+    assert decision.provisional and "assess DATA.csv --target y --time-budget 40m" in decision.next_steps[0]
     assert "--device cuda`" not in decision.next_steps[0].split("(or")[0]
 
 
@@ -465,3 +467,10 @@ def test_a_run_the_clock_cut_is_flagged_not_reproducible():
     assert clock_cuts(bench, _explanations(bench)) == (
         "Text_Model: trained on 426 of 1,600 rows, as many as its time share afforded on this machine",)
     assert clock_cuts(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), _explanations(bench)) == ()
+
+
+def test_an_unmeasurable_value_is_not_a_breach():
+    bench = _bench({"dummy": (0.5, 0), "linear": (0.9, 0.01)})
+    decision = _decide(bench, explanation=_explanations(bench, stability=float("nan")))
+    stability = next(c for c in decision.checks if c.criterion == "min_stability")
+    assert stability.verdict == "N/A" and decision.verdict == "PASS"
