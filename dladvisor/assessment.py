@@ -94,6 +94,15 @@ class Assessment(Frozen):
         return self.model_dump(mode="json")
 
 
+def without_volatile(value: Any) -> Any:
+    """A report's JSON without its timing keys (`VOLATILE_KEYS`): what the same seed must reproduce exactly."""
+    if isinstance(value, dict):
+        return {k: without_volatile(v) for k, v in value.items() if k not in VOLATILE_KEYS}
+    if isinstance(value, list):
+        return [without_volatile(v) for v in value]
+    return value
+
+
 def library_versions() -> dict[str, str]:
     versions = {}
     for name in LIBRARIES:

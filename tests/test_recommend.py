@@ -421,14 +421,7 @@ def test_sensitive_columns_are_audited_not_learned_from(credit_frame):
 
 
 def test_same_seed_same_json_on_a_real_table(credit_frame):
-    from dladvisor.assessment import VOLATILE_KEYS
-
-    def stable(value):
-        if isinstance(value, dict):
-            return {k: stable(v) for k, v in value.items() if k not in VOLATILE_KEYS}
-        if isinstance(value, list):
-            return [stable(v) for v in value]
-        return value
+    from dladvisor.assessment import without_volatile as stable
 
     frame = credit_frame.iloc[:400]
     first, second = _assess(frame).to_json_dict(), _assess(frame).to_json_dict()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dladvisor.assessment import VOLATILE_KEYS
+from dladvisor.assessment import without_volatile
 from dladvisor.config import AssessConfig
 from dladvisor.errors import UserError
 from dladvisor.pipeline import assess
@@ -66,19 +66,11 @@ def test_report_has_the_sections_a_reviewer_needs(assessment, tmp_path):
     assert facts["recommendation"]["candidate"] in {c["name"] for c in facts["benchmark"]["candidates"]}
 
 
-def _stable(value):
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE_KEYS}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
-
-
 def test_same_seed_gives_the_same_json_apart_from_timings(assessment, cancer_frame):
     again = assess(AssessConfig(data="breast-cancer-80", target="diagnosis", folds=3, seed=0), frame=cancer_frame)
-    assert _stable(again.to_json_dict()) == _stable(assessment.to_json_dict())
+    assert without_volatile(again.to_json_dict()) == without_volatile(assessment.to_json_dict())
     other_seed = assess(AssessConfig(data="breast-cancer-80", target="diagnosis", folds=3, seed=1), frame=cancer_frame)
-    assert _stable(other_seed.to_json_dict()) != _stable(assessment.to_json_dict())
+    assert without_volatile(other_seed.to_json_dict()) != without_volatile(assessment.to_json_dict())
 
 
 def test_failed_write_leaves_nothing_behind(assessment, tmp_path, monkeypatch):
