@@ -18,9 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor._frozen import Frozen
-from dladvisor.benchmark import BenchmarkResult, CandidateResult, predict
-from dladvisor.benchmark._metrics import LOWER_IS_BETTER, score_fold
-from dladvisor.benchmark._runner import feature_spec, model_frame
+from dladvisor.benchmark import LOWER_IS_BETTER, BenchmarkResult, CandidateResult, predict, score_fold
 from dladvisor.load import Dataset
 from dladvisor.profile import DatasetProfile
 
@@ -101,8 +99,7 @@ def run_checks(
     dataset: Dataset, benchmark: BenchmarkResult, profile: DatasetProfile, *, seed: int = 0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ChecksReport:
-    features = feature_spec(profile, dataset)
-    X = model_frame(dataset, features)
+    features, X = benchmark.features, benchmark.frame
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
     results = []
     for done, candidate in enumerate(candidates):
@@ -314,7 +311,7 @@ def typos(text: str, rng) -> str:
 
 
 def _with_images(frame: pd.DataFrame, column: str, transform, score) -> float:
-    from dladvisor.benchmark._pretrained import in_memory_images, read_image
+    from dladvisor.benchmark import in_memory_images, read_image
     from dladvisor.explain import IMAGE_SIZE
 
     images = np.stack([transform(read_image(p, IMAGE_SIZE)) for p in frame[column]])

@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor._frozen import Frozen
-from dladvisor.benchmark import get_candidate
-from dladvisor.benchmark._registry import BuildContext, FeatureSpec
+from dladvisor.benchmark import BuildContext, FeatureSpec, get_candidate
 from dladvisor.calibration import GpuCalibration, load_calibration
 from dladvisor.cost import gpu_name, gpu_seconds
 from dladvisor.errors import UserError
@@ -75,7 +74,7 @@ def estimate_cost(
             lengths and image sizes make the estimate far closer than word counts do.
         calibration: GPU utilisation per model family for the projection from FLOPs (default: the packaged table).
     """
-    from dladvisor.benchmark._torch import resolve_device
+    from dladvisor.benchmark import resolve_device
 
     started = time.perf_counter()
     if rows < 1 or epochs < 1:
@@ -136,8 +135,7 @@ def estimate_cost(
 
 def sample_rows(path: Path, *, target: str | None, rows: int = 256, seed: int = 0):
     """Up to `rows` real rows of a data file, as (frame, feature spec, description) for `estimate_cost`."""
-    from dladvisor.benchmark._pretrained import resolve_image_paths
-    from dladvisor.benchmark._runner import feature_spec
+    from dladvisor.benchmark import feature_spec, resolve_image_paths
     from dladvisor.load import load_dataset
     from dladvisor.profile import profile_dataset
 
@@ -157,7 +155,7 @@ def _synthetic(modality, n, rng, text_words, image_size, features, scratch: Path
     if modality == "image":
         from PIL import Image
 
-        from dladvisor.benchmark.image import image_size_for
+        from dladvisor.benchmark import image_size_for
 
         size = image_size or image_size_for("cpu")
         paths = []
@@ -178,7 +176,7 @@ def _time_deep(spec, context, frame, y):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from dladvisor.benchmark._pretrained import uncached
+    from dladvisor.benchmark import uncached
 
     model = spec.factory(context)
     steps = model.steps if hasattr(model, "steps") else [("model", model)]

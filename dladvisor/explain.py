@@ -29,9 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor._frozen import Frozen
-from dladvisor.benchmark import BenchmarkResult, CandidateResult
-from dladvisor.benchmark._registry import FeatureSpec
-from dladvisor.benchmark._runner import feature_spec, model_frame
+from dladvisor.benchmark import BenchmarkResult, CandidateResult, FeatureSpec
 from dladvisor.criteria import STABILITY_MIN_ROWS
 from dladvisor.load import Dataset
 from dladvisor.profile import Alert, DatasetProfile, is_strong
@@ -195,8 +193,7 @@ def explain_models(
 ) -> ExplanationReport:
     """SHAP for every completed candidate; each gets `seconds_per_model` (default: its share of TIME_SHARE of the
     benchmark's time budget), half on fold 1, half on the other folds' models for the stability figure."""
-    features = feature_spec(profile, dataset)
-    X = model_frame(dataset, features)
+    features, X = benchmark.features, benchmark.frame
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
     groups = correlated_groups(X[list(features.numeric)]) if features.numeric else {}
     explanations, skipped = [], {}
@@ -623,9 +620,9 @@ def _text_tokenizer(model):
     """The transformer's own tokenizer when the model has one, else word tokens (TF-IDF models)."""
     tokenizer = getattr(model, "tokenizer_", None)
     if tokenizer is None and hasattr(model, "frozen_encoder") and hasattr(model, "text_columns"):
-        from dladvisor.benchmark.text import _encoder
+        from dladvisor.benchmark import tokenizer_for
 
-        tokenizer = _encoder(model.model_name, model.device)[0]
+        tokenizer = tokenizer_for(model.model_name)
     return tokenizer if tokenizer is not None else WORDS
 
 
@@ -718,7 +715,7 @@ def _text_example(row: int, tokens: list[str], values: np.ndarray, job: _Job) ->
 def _explain_image(job: _Job) -> _Raw:
     import shap
 
-    from dladvisor.benchmark._pretrained import in_memory_images, read_image
+    from dladvisor.benchmark import in_memory_images, read_image
 
     column = job.features.image[0]
     predict = _prediction_function(job.model, job.dataset)

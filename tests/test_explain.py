@@ -6,9 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dladvisor.benchmark import get_candidate, run_benchmark
-from dladvisor.benchmark._registry import BuildContext
-from dladvisor.benchmark._runner import feature_spec
+from dladvisor.benchmark import BuildContext, feature_spec, get_candidate, run_benchmark
 from dladvisor.explain import (
     Attribution,
     ModelExplanation,

@@ -267,7 +267,7 @@ def test_lift_straddling_the_minimum_gives_medium_confidence():
 
 
 def _ablated(bench, column, alone, without, with_column=0.99):
-    from dladvisor.benchmark._runner import ColumnAblation
+    from dladvisor.benchmark import ColumnAblation
 
     best = bench.ranked()[0].name
     ablation = ColumnAblation(column=column, metric="roc_auc", alone=alone, model=best, with_column=with_column,

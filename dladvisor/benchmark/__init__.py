@@ -16,22 +16,57 @@ preprocessing, folds, metrics, the torch loop, pretrained weights, the paired co
 
 from dladvisor.benchmark import classical, image, mlp, text  # noqa: F401  (registers the candidates)
 from dladvisor.benchmark._folds import SplitInfo, make_folds
-from dladvisor.benchmark._metrics import METRIC_LABELS, MetricSummary, format_number
-from dladvisor.benchmark._registry import get_candidate, list_candidates, register_candidate
-from dladvisor.benchmark._runner import BenchmarkResult, CandidateResult, Timing, predict, run_benchmark
+from dladvisor.benchmark._metrics import (
+    LOWER_IS_BETTER,
+    METRIC_LABELS,
+    MetricSummary,
+    format_number,
+    metrics_for,
+    score_fold,
+)
+from dladvisor.benchmark._pretrained import in_memory_images, read_image, resolve_image_paths, uncached
+from dladvisor.benchmark._registry import BuildContext, FeatureSpec, get_candidate, list_candidates, register_candidate
+from dladvisor.benchmark._runner import (
+    BenchmarkResult,
+    CandidateResult,
+    ColumnAblation,
+    Timing,
+    feature_spec,
+    model_frame,
+    predict,
+    run_benchmark,
+)
+from dladvisor.benchmark._torch import resolve_device
+from dladvisor.benchmark.image import image_size_for
+from dladvisor.benchmark.text import tokenizer_for
 
 __all__ = [
+    "LOWER_IS_BETTER",
     "METRIC_LABELS",
     "BenchmarkResult",
+    "BuildContext",
+    "ColumnAblation",
+    "FeatureSpec",
     "CandidateResult",
     "MetricSummary",
     "SplitInfo",
     "Timing",
+    "feature_spec",
     "format_number",
     "get_candidate",
+    "image_size_for",
+    "in_memory_images",
     "list_candidates",
     "make_folds",
+    "metrics_for",
+    "model_frame",
     "register_candidate",
     "predict",
+    "read_image",
+    "resolve_device",
+    "resolve_image_paths",
     "run_benchmark",
+    "score_fold",
+    "tokenizer_for",
+    "uncached",
 ]

@@ -124,6 +124,10 @@ class BenchmarkResult(Frozen):
     lifts: tuple[PairedLift, ...] = ()
     ablations: tuple[ColumnAblation, ...] = ()
     learning_curves: LearningCurves | None = None
+    # What the benchmark built, handed to the later stages so they read the same inputs and rows (never rebuilt):
+    # the feature spec, the model frame (image paths resolved), the folds and the CPU hold-out split.
+    features: FeatureSpec | None = Field(default=None, exclude=True, repr=False)
+    frame: object = Field(default=None, exclude=True, repr=False)
     folds: list = Field(default_factory=list, exclude=True, repr=False)
     scored_rows: np.ndarray | None = Field(default=None, exclude=True, repr=False)
     # (train rows, scored rows) of the CPU hold-out split, when deep candidates were evaluated on one.
@@ -328,7 +332,8 @@ def run_benchmark(
         task=dataset.task, primary_metric=primary, higher_is_better=primary not in LOWER_IS_BETTER, split=split,
         features_used=features.all, time_budget_seconds=time_budget_seconds, device=device,
         holdout_rows=len(holdout[1]) if holdout is not None else None, candidates=tuple(results), lift=lift,
-        lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, folds=folds, scored_rows=scored,
+        lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, features=features, frame=X, folds=folds,
+        scored_rows=scored,
         holdout=holdout,
     )
 

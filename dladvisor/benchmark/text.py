@@ -76,6 +76,11 @@ def _encoder(name: str, device: str):
     return tokenizer, model.to(device).eval()
 
 
+def tokenizer_for(name: str) -> object:
+    """The tokenizer of a text model (for explainers that mask its tokens)."""
+    return load_text_model(name)[0]
+
+
 def embed_texts(name: str, texts: list[str], device: str, batch_size: int = EMBEDDING_BATCH) -> np.ndarray:
     """Sentence embeddings: mean of the token vectors (padding masked), L2-normalised, as sentence-transformers."""
     import torch

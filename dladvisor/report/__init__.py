@@ -10,8 +10,7 @@ import tempfile
 from pathlib import Path
 
 from dladvisor.assessment import Assessment
-from dladvisor.benchmark import METRIC_LABELS, format_number
-from dladvisor.benchmark._metrics import metrics_for
+from dladvisor.benchmark import METRIC_LABELS, format_number, metrics_for
 from dladvisor.cost import format_hours, format_usd
 from dladvisor.errors import UserError
 from dladvisor.explain import UNSTABLE_BELOW

@@ -148,7 +148,7 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
     """Example images with the SHAP attribution toward the predicted class drawn over them (red up, blue down)."""
     import numpy as np
 
-    from dladvisor.benchmark._pretrained import read_image
+    from dladvisor.benchmark import read_image
     from dladvisor.explain import IMAGE_SIZE
 
     plt = _pyplot()
