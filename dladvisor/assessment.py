@@ -11,6 +11,7 @@ from typing import Any
 from dladvisor import __version__
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark import BenchmarkResult
+from dladvisor.budget import StageTime
 from dladvisor.checks import ChecksReport
 from dladvisor.config import AssessConfig
 from dladvisor.cost import CostReport, gpu_name
@@ -86,6 +87,8 @@ class Assessment(Frozen):
     checks: ChecksReport
     playbook: Playbook
     recommendation: Recommendation
+    # Seconds per stage against its share of --time-budget, and what each stage cut to keep to it.
+    stages: tuple[StageTime, ...] = ()
     # Where the wall clock, not the data and options, decided a size that changes results: then the same seed may
     # give different numbers next time. Empty: reproducible apart from timings.
     clock_cuts: tuple[str, ...] = ()
@@ -128,19 +131,25 @@ def hardware_facts(device: str = "cpu") -> dict[str, Any]:
     }
 
 
-def clock_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport) -> tuple[str, ...]:
-    """What the time budget cut in this run, model by model."""
+def benchmark_cuts(benchmark: BenchmarkResult) -> tuple[str, ...]:
+    """What the benchmark left out or shortened to stay inside its share of the time budget."""
     cuts = []
     for c in benchmark.candidates:
         if c.status == "skipped" and c.reason.startswith("time budget"):
-            cuts.append(f"{c.label}: skipped by the time budget")
+            cuts.append(f"{c.label}: {c.reason.removeprefix('time budget: ')}")
         for log in c.training[:1]:
             if log.rows_used < log.rows_available:
                 cuts.append(f"{c.label}: trained on {log.rows_used:,} of {log.rows_available:,} rows, as many as "
                             "its time share afforded on this machine")
             elif log.stopped_because.startswith("time budget"):
                 cuts.append(f"{c.label}: training stopped by the time budget after {log.epochs_run} epoch(s)")
+    return (*cuts, *benchmark.cuts)
+
+
+def clock_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport, checks: ChecksReport) -> tuple[str, ...]:
+    """The cuts the wall clock decided (rather than the data and options): the same seed may differ next run."""
+    cuts = list(benchmark_cuts(benchmark))
     for e in explanation.candidates:
         if e.cut_short:
             cuts.append(f"{benchmark.get(e.candidate).label}'s explanation: {e.cut_short}")
-    return tuple(cuts)
+    return (*cuts, *checks.cuts)

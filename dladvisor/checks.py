@@ -5,13 +5,16 @@
 - Fairness (classification, per `--sensitive` column): per group, its size, selection rate (share predicted as
   the positive class, binary only), true-positive rate (binary only) and accuracy; gaps are max minus min over
   groups of at least `MIN_GROUP_ROWS` rows. Numeric sensitive columns are cut into quartiles.
-- Robustness: the primary metric of the fold-1 model on up to `ROBUSTNESS_ROWS` held-out rows, clean and under
+- Robustness: the primary metric of the fold-1 model on up to `ROBUSTNESS_ROWS` held-out rows (`DEEP_ROBUSTNESS_ROWS`
+  for pretrained text and image models), clean and under
   realistic perturbations (numeric noise and missing cells for tables, typos for text, brightness and blur for
   images); the drop is clean minus perturbed, positive meaning worse.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -25,6 +28,7 @@ from dladvisor.profile import DatasetProfile
 CALIBRATION_BINS = 15
 MIN_GROUP_ROWS = 20
 ROBUSTNESS_ROWS = 300
+DEEP_ROBUSTNESS_ROWS = 100  # a pretrained text or image model re-encodes every perturbed row
 NOISE_SHARE = 0.1  # numeric noise: Gaussian with this share of each column's standard deviation
 MISSING_SHARE = 0.1
 TYPO_SHARE = 0.1  # share of words given a typo
@@ -90,6 +94,7 @@ class ChecksReport(Frozen):
     sensitive_columns: tuple[str, ...] = ()
     method: str
     candidates: tuple[CandidateChecks, ...]
+    cuts: tuple[str, ...] = ()  # what the time budget left unmeasured, one sentence each
 
     def get(self, name: str) -> CandidateChecks | None:
         return next((c for c in self.candidates if c.candidate == name), None)
@@ -97,11 +102,16 @@ class ChecksReport(Frozen):
 
 def run_checks(
     dataset: Dataset, benchmark: BenchmarkResult, profile: DatasetProfile, *, seed: int = 0,
-    on_progress: Callable[[int, int], None] | None = None,
+    budget_seconds: float = math.inf, on_progress: Callable[[int, int], None] | None = None,
 ) -> ChecksReport:
+    """Calibration and fairness (on out-of-fold predictions: cheap) and robustness (new predictions) per candidate.
+
+    Robustness rows are planned per candidate (`ROBUSTNESS_ROWS`, fewer for deep text and image models); once the
+    stage has spent `budget_seconds`, the remaining candidates' robustness is not measured, and `cuts` says so."""
     features, X = benchmark.features, benchmark.frame
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
-    results = []
+    results, cuts = [], []
+    started = time.perf_counter()
     for done, candidate in enumerate(candidates):
         scored = _scored_rows(candidate)
         calibration = fairness = robustness = None
@@ -110,7 +120,10 @@ def run_checks(
             fairness = tuple(
                 fairness_of(dataset, column, scored, candidate.oof[scored]) for column in dataset.sensitive_columns
             )
-        if candidate.first_fold_model is not None:
+        if candidate.first_fold_model is not None and time.perf_counter() - started > budget_seconds:
+            cuts.append(f"{candidate.label}: robustness not measured, the checks stage had used its "
+                        f"{budget_seconds:.0f} s share of the time budget")
+        elif candidate.first_fold_model is not None:
             try:
                 robustness = _robustness(candidate, benchmark, dataset, X, features, seed)
             except Exception:  # noqa: BLE001  a model that fails on perturbed inputs is "not measured", not a crash
@@ -122,7 +135,7 @@ def run_checks(
             on_progress(done + 1, len(candidates))
     positive = dataset.classes[1] if dataset.task == "binary" else None
     return ChecksReport(positive_class=positive, sensitive_columns=dataset.sensitive_columns,
-                        method=_method(dataset, positive), candidates=tuple(results))
+                        method=_method(dataset, positive), candidates=tuple(results), cuts=tuple(cuts))
 
 
 def _method(dataset: Dataset, positive: str | None) -> str:
@@ -139,7 +152,8 @@ def _method(dataset: Dataset, positive: str | None) -> str:
             f"{MIN_GROUP_ROWS} rows (numeric columns cut into quartiles)."
         )
     parts.append(
-        f"Robustness: the primary metric of the fold-1 model on up to {ROBUSTNESS_ROWS} held-out rows, clean and "
+        f"Robustness: the primary metric of the fold-1 model on up to {ROBUSTNESS_ROWS} held-out rows "
+        f"({DEEP_ROBUSTNESS_ROWS} for pretrained text and image models), clean and "
         f"perturbed (tables: Gaussian noise of {NOISE_SHARE:.0%} of each numeric column's spread, and "
         f"{MISSING_SHARE:.0%} of cells blanked; text: typos in {TYPO_SHARE:.0%} of words; images: brightness "
         f"x{BRIGHTNESS} and a blur of radius {BLUR_RADIUS} px at 96 px); drop = clean - perturbed, positive is worse."
@@ -226,7 +240,9 @@ def _robustness(candidate, benchmark, dataset, X, features, seed) -> Robustness 
     model = candidate.first_fold_model
     test = benchmark.splits_for(candidate)[0][1]
     rng = np.random.default_rng(seed)
-    rows = rng.choice(test, min(ROBUSTNESS_ROWS, len(test)), replace=False)
+    planned = DEEP_ROBUSTNESS_ROWS if candidate.family == "deep" and candidate.modality != "tabular" \
+        else ROBUSTNESS_ROWS
+    rows = rng.choice(test, min(planned, len(test)), replace=False)
     frame, y = X.iloc[rows].reset_index(drop=True), dataset.y[rows]
     metric = benchmark.primary_metric
     n_classes = len(dataset.classes)

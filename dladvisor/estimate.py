@@ -9,7 +9,6 @@ observed growth exponent. Nothing is trained to completion.
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor._frozen import Frozen
-from dladvisor.benchmark import BuildContext, FeatureSpec, get_candidate
+from dladvisor.benchmark import BuildContext, FeatureSpec, get_candidate, usable_cores
 from dladvisor.calibration import GpuCalibration, load_calibration
 from dladvisor.cost import gpu_name, gpu_seconds
 from dladvisor.errors import UserError
@@ -98,7 +97,7 @@ def estimate_cost(
         frame = pd.concat([frame] * math.ceil(1024 / len(frame)), ignore_index=True) if len(frame) < 1024 else frame
         y = rng.normal(size=len(frame)) if task == "regression" else np.arange(len(frame)) % max(n_classes, 2)
         context = BuildContext(
-            task=task, n_classes=n_classes, features=spec_features, seed=seed, n_jobs=os.cpu_count() or 1,
+            task=task, n_classes=n_classes, features=spec_features, seed=seed, n_jobs=usable_cores(),
             device=device,
         )
         if spec.is_deep:

@@ -140,6 +140,10 @@ class ExplanationReport(Frozen):
     def get(self, name: str) -> ModelExplanation | None:
         return next((c for c in self.candidates if c.candidate == name), None)
 
+    @property
+    def cuts(self) -> tuple[str, ...]:
+        return tuple(f"{c.candidate}: {c.cut_short}" for c in self.candidates if c.cut_short)
+
 
 METHOD = (
     "SHAP values on held-out rows of the fold each model was fitted on: exact tree SHAP for tree ensembles, exact "
@@ -189,7 +193,8 @@ class _Raw:
 
 def explain_models(
     dataset: Dataset, benchmark: BenchmarkResult, profile: DatasetProfile, *, seed: int = 0,
-    seconds_per_model: float | None = None, on_progress: Callable[[int, int], None] | None = None,
+    seconds_per_model: float | None = None, budget_seconds: float | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ExplanationReport:
     """SHAP for every completed candidate; each gets `seconds_per_model` (default: its share of TIME_SHARE of the
     benchmark's time budget), half on fold 1, half on the other folds' models for the stability figure."""
@@ -198,7 +203,7 @@ def explain_models(
     groups = correlated_groups(X[list(features.numeric)]) if features.numeric else {}
     explanations, skipped = [], {}
     compile_seconds = 0.0
-    share = TIME_SHARE * benchmark.time_budget_seconds / max(len(candidates), 1)
+    share = (budget_seconds or TIME_SHARE * benchmark.time_budget_seconds) / max(len(candidates), 1)
     seconds = seconds_per_model or max(MIN_SECONDS, share)
     for done, candidate in enumerate(candidates):
         if not candidate.fold_models:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, clock_cuts
+from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, benchmark_cuts, clock_cuts
 from dladvisor.benchmark import run_benchmark
+from dladvisor.budget import StageTime, stage_budget
 from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
 from dladvisor.cost import check_cost_options, measure_costs
@@ -47,21 +48,30 @@ def load_and_profile(
 
 
 def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress: Progress = _silent) -> Assessment:
-    """Run every stage on `config.data` (or on `frame`, named `config.data`, for in-memory tables)."""
+    """Run every stage on `config.data` (or on `frame`, named `config.data`, for in-memory tables).
+
+    `config.time_budget_seconds` bounds the run: the benchmark, explain and checks stages each get their share
+    (`budget.STAGE_SHARES`) and plan their work to fit it; what they cut is listed in `Assessment.stages`."""
     started = time.perf_counter()
+    total = config.time_budget_seconds
+    stages: list[StageTime] = []
+    clock = _StageClock()
     load_prices(config.price_table)  # a bad price table should fail before any training, not after
     check_cost_options(retrain=config.retrain, serving=config.serving, peak_factor=config.peak_factor)
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
+    stages.append(clock.lap("load and profile"))
     modality = "text" if profile.columns_of("text") else "image" if profile.columns_of("image_path") else "tabular"
     playbook = resolve_playbook(config.playbook, stakes=config.stakes, modality=modality)
 
     progress("benchmark", 0, 1)
     benchmark = run_benchmark(
-        dataset, profile, n_folds=config.folds, seed=config.seed, time_budget_seconds=config.time_budget_seconds,
-        candidates=list(config.candidates) or None, primary_metric=config.metric, device=config.device,
-        text_model=config.text_model, image_model=config.image_model, learning_curves=config.learning_curves,
+        dataset, profile, n_folds=config.folds, seed=config.seed,
+        time_budget_seconds=stage_budget("benchmark", total), candidates=list(config.candidates) or None,
+        primary_metric=config.metric, device=config.device, text_model=config.text_model,
+        image_model=config.image_model, learning_curves=config.learning_curves,
         on_progress=lambda done, total: progress("benchmark", done, total),
     )
+    stages.append(clock.lap("benchmark", stage_budget("benchmark", total), benchmark_cuts(benchmark)))
     progress("cost", 0, 1)
     prices = load_prices(config.price_table).with_overrides(cpu_hourly=config.cpu_hourly, gpu_hourly=config.gpu_hourly)
     cost = measure_costs(
@@ -69,21 +79,26 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         predictions_per_month=config.predictions_per_month, serving=config.serving, peak_factor=config.peak_factor,
     )
     progress("cost", 1, 1)
+    stages.append(clock.lap("cost"))
     progress("explain", 0, 1)
     explanation = explain_models(
-        dataset, benchmark, profile, seed=config.seed,
+        dataset, benchmark, profile, seed=config.seed, budget_seconds=stage_budget("explain", total),
         on_progress=lambda done, total: progress("explain", done, total),
     )
     progress("explain", 1, 1)
+    stages.append(clock.lap("explain", stage_budget("explain", total), explanation.cuts))
     progress("checks", 0, 1)
     checks = run_checks(
-        dataset, benchmark, profile, seed=config.seed, on_progress=lambda done, total: progress("checks", done, total)
+        dataset, benchmark, profile, seed=config.seed, budget_seconds=stage_budget("checks", total),
+        on_progress=lambda done, total: progress("checks", done, total),
     )
+    stages.append(clock.lap("checks", stage_budget("checks", total), checks.cuts))
     progress("recommend", 0, 1)
     excluded = {**dataset.model_inputs_exclude, **{c: "removed with --drop" for c in dataset.dropped_columns}}
     recommendation = recommend(profile, benchmark, cost, explanation, checks, playbook, data=config.data,
                                excluded=excluded)
     progress("recommend", 1, 1)
+    stages.append(clock.lap("recommend"))
     return Assessment(
         run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started, device=benchmark.device),
         config=config,
@@ -95,5 +110,19 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         checks=checks,
         playbook=playbook,
         recommendation=recommendation,
-        clock_cuts=clock_cuts(benchmark, explanation),
+        stages=tuple(stages),
+        clock_cuts=clock_cuts(benchmark, explanation, checks),
     )
+
+
+class _StageClock:
+    """Seconds per stage, lap by lap."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str, budget: float | None = None, cuts: tuple[str, ...] = ()) -> StageTime:
+        now = time.perf_counter()
+        seconds, self._last = now - self._last, now
+        return StageTime(stage=stage, seconds=round(seconds, 2),
+                         budget_seconds=round(budget, 1) if budget is not None else None, cuts=tuple(cuts))

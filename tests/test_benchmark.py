@@ -163,3 +163,18 @@ def test_a_failing_candidate_never_sinks_the_run(cancer_frame, monkeypatch):
     knn = bench.get("knn")
     assert knn.status == "failed" and knn.reason == "OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 GiB"
     assert {c.name for c in bench.completed} == {"dummy", "linear", "xgboost"}
+
+
+def test_bootstrap_auc_by_row_weights_equals_scikit_learn_on_the_resample():
+    from sklearn.metrics import roc_auc_score
+
+    from dladvisor.benchmark._compare import _WeightedAUC
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    score = np.round(rng.random(500) + 0.3 * y, 1)  # coarse: many ties
+    auc = _WeightedAUC(y, score)
+    for _ in range(5):
+        sample = rng.choice(500, 500, replace=True)
+        weights = np.bincount(sample, minlength=500).astype(float)
+        assert auc(weights) == pytest.approx(roc_auc_score(y[sample], score[sample]), abs=1e-12)

@@ -457,9 +457,10 @@ def test_a_run_the_clock_cut_is_flagged_not_reproducible():
 
     bench = _starved(_with_deep(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), "text_model", "fine-tune",
                                 0.84, -0.01, -0.03, 0.01))
-    assert clock_cuts(bench, _explanations(bench)) == (
+    assert clock_cuts(bench, _explanations(bench), _checks(bench)) == (
         "Text_Model: trained on 426 of 1,600 rows, as many as its time share afforded on this machine",)
-    assert clock_cuts(_bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)}), _explanations(bench)) == ()
+    calm = _bench({"dummy": (0.5, 0), "xgboost": (0.85, 0.01)})
+    assert clock_cuts(calm, _explanations(calm), _checks(calm)) == ()
 
 
 def test_an_unmeasurable_value_is_not_a_breach():

@@ -35,6 +35,7 @@ from dladvisor.benchmark._runner import (
     model_frame,
     predict,
     run_benchmark,
+    usable_cores,
 )
 from dladvisor.benchmark._torch import resolve_device
 from dladvisor.benchmark.image import image_size_for
@@ -69,4 +70,5 @@ __all__ = [
     "score_fold",
     "tokenizer_for",
     "uncached",
+    "usable_cores",
 ]

@@ -63,6 +63,7 @@ class CandidateSpec:
     ladder_step: str = "classical"
     holdout_on_cpu: bool = False
     frozen_embeddings: bool = False
+    parallel_folds: bool = False
 
     def label_for(self, task: str) -> str:
         return self.regression_label if task == "regression" and self.regression_label else self.label
@@ -92,6 +93,7 @@ def register_candidate(
     ladder_step: str = "classical",
     holdout_on_cpu: bool = False,
     frozen_embeddings: bool = False,
+    parallel_folds: bool = False,
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
@@ -103,6 +105,8 @@ def register_candidate(
         frozen_embeddings: its estimator is an `EmbeddingHead` (a head on a frozen encoder's cached embeddings). On a
             CPU the runner embeds every row once and cross-validates the head on all folds when that fits the
             candidate's time share, and scores it on the shared held-out rows when it does not.
+        parallel_folds: the model fits on one core, so its folds run side by side, one per core (its factory gets
+            `n_jobs=1` there). Leave False for models that use every core themselves (forests, boosting, torch).
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
@@ -110,7 +114,7 @@ def register_candidate(
             raise ValueError(f"candidate '{name}' is registered twice")
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
-            holdout_on_cpu, frozen_embeddings,
+            holdout_on_cpu, frozen_embeddings, parallel_folds,
         )
         return factory
 

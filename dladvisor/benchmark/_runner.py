@@ -12,7 +12,7 @@ shared held-out rows.
 from __future__ import annotations
 
 import dataclasses
-import os
+import math
 import pickle
 import time
 from collections.abc import Callable
@@ -55,6 +55,9 @@ EMBEDDING_SHARE = 0.8
 KEPT_FOLD_MODELS = 3
 # Strong single columns (the profile's `is_strong`) refitted without, at most this many, strongest first.
 ABLATION_MAX_COLUMNS = 2
+# Learning curves are drawn only when at least this much of the benchmark's budget is left beyond the classical
+# model's refits, so the deep curve has time to train.
+MIN_CURVE_SECONDS = 5.0
 
 
 class ColumnAblation(Frozen):
@@ -124,6 +127,8 @@ class BenchmarkResult(Frozen):
     lifts: tuple[PairedLift, ...] = ()
     ablations: tuple[ColumnAblation, ...] = ()
     learning_curves: LearningCurves | None = None
+    # What the time budget cut besides whole candidates (learning curves, leak refits), one sentence each.
+    cuts: tuple[str, ...] = ()
     # What the benchmark built, handed to the later stages so they read the same inputs and rows (never rebuilt):
     # the feature spec, the model frame (image paths resolved), the folds and the CPU hold-out split.
     features: FeatureSpec | None = Field(default=None, exclude=True, repr=False)
@@ -158,6 +163,16 @@ class BenchmarkResult(Frozen):
     def splits_for(self, candidate: CandidateResult) -> list[tuple[np.ndarray, np.ndarray]]:
         """The (train rows, test rows) pairs the candidate's kept models were fitted and scored on, in order."""
         return [self.holdout] if candidate.on_holdout and self.holdout is not None else list(self.folds)
+
+
+def usable_cores() -> int:
+    """Cores this process may use: the container's CPU quota and affinity, not the host's count (joblib's rule).
+
+    Every multi-threaded model (forests, XGBoost) gets exactly this many threads, and parallel folds this many
+    single-threaded workers, so the two never stack."""
+    from joblib import cpu_count
+
+    return max(1, cpu_count())
 
 
 def model_frame(dataset: Dataset, features: FeatureSpec):
@@ -209,6 +224,7 @@ class _Plan:
     # The fold whose rows the CPU hold-out and the learning curves use: the last of time-ordered folds (it trains
     # on the most history, like the model that would ship), else the first.
     reference_fold: int = 0
+    workers: int = 1  # processes for candidates whose folds run side by side
 
     def folds_for(self, spec: CandidateSpec) -> list:
         """The folds a candidate runs; a frozen-embedding one may still fall back to the hold-out when it starts."""
@@ -280,17 +296,19 @@ def run_benchmark(
         rng = np.random.default_rng(seed)
         holdout = (train, np.sort(rng.choice(test, min(len(test), CPU_HOLDOUT_ROWS), replace=False)))
     plan = _Plan(folds=folds, holdout=holdout, device=device, deadline=time.perf_counter() + time_budget_seconds,
-                 reference_fold=reference)
+                 reference_fold=reference, workers=usable_cores())
     context = BuildContext(
-        task=dataset.task, n_classes=len(dataset.classes), features=features, seed=seed, n_jobs=os.cpu_count() or 1,
+        task=dataset.task, n_classes=len(dataset.classes), features=features, seed=seed, n_jobs=usable_cores(),
         device=device, text_model=text_model, image_model=image_model,
     )
     progress = _Progress(total=sum(len(plan.folds_for(s)) for s in specs) + (2 if learning_curves else 0),
                          callback=on_progress)
 
     results = []
+    strong = len(_strong_columns(profile, features, dataset))
     for index, spec in enumerate(specs):
-        deep_left = sum(1 for s in specs[index:] if s.is_deep) + (1 if learning_curves else 0)
+        # Deep candidates share what is left with the learning curves and the leak refits that follow them.
+        deep_left = sum(1 for s in specs[index:] if s.is_deep) + (1 if learning_curves else 0) + strong
         budget = max(0.0, plan.deadline - time.perf_counter()) / max(deep_left, 1) if spec.is_deep else None
         try:
             results.append(_run_candidate(spec, context, X, dataset, plan, budget, progress))
@@ -314,7 +332,17 @@ def run_benchmark(
             if measured is not None:
                 lifts.append(measured)
         lift = next((m for m in lifts if m.classical == classical.name), None)
-        if learning_curves:
+    cuts: list[str] = []
+    ablations = (_ablate_strong_columns(profile, classical, specs, context, X, dataset, plan, cuts)
+                 if classical else [])
+    if learning_curves and deep is not None and classical is not None:
+        # The classical curve refits 1/4 and 1/2 of a fold; the deep one fits itself into what is left.
+        projected = 0.75 * classical.timing.fit_seconds_per_fold if classical.timing else 0.0
+        remaining = plan.deadline - time.perf_counter()
+        if remaining < projected + MIN_CURVE_SECONDS:
+            cuts.append(f"learning curves: not drawn, {max(remaining, 0):.0f} s of the benchmark's time budget was "
+                        f"left and they need about {projected + MIN_CURVE_SECONDS:.0f} s")
+        else:
             try:
                 curves = _learning_curves([classical, deep], specs, context, X, dataset, plan, primary, seed,
                                           progress)
@@ -322,7 +350,6 @@ def run_benchmark(
                 raise
             except Exception:  # noqa: BLE001  the curves are a reading aid; the scores stand without them
                 curves = None
-    ablations = _ablate_strong_columns(profile, classical, specs, context, X, dataset, plan) if classical else []
     scored = np.zeros(dataset.n_rows, dtype=bool)
     for _, test in folds:
         scored[test] = True
@@ -332,9 +359,8 @@ def run_benchmark(
         task=dataset.task, primary_metric=primary, higher_is_better=primary not in LOWER_IS_BETTER, split=split,
         features_used=features.all, time_budget_seconds=time_budget_seconds, device=device,
         holdout_rows=len(holdout[1]) if holdout is not None else None, candidates=tuple(results), lift=lift,
-        lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, features=features, frame=X, folds=folds,
-        scored_rows=scored,
-        holdout=holdout,
+        lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, cuts=tuple(cuts), features=features,
+        frame=X, folds=folds, scored_rows=scored, holdout=holdout,
     )
 
 
@@ -458,12 +484,15 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
     if spec.is_deep:
         left = max(0.0, budget - (time.perf_counter() - started_candidate))
         context = dataclasses.replace(context, max_seconds=FIT_SHARE * left / len(folds))
-    for index, (train, test) in enumerate(folds):
+    workers = min(plan.workers, len(folds)) if spec.parallel_folds and plan.device == "cpu" else 1
+    index = 0
+    while index < len(folds):
         remaining = plan.deadline - time.perf_counter()
         # Deep candidates fit themselves into their share; classical ones are projected from the folds so far.
         projected = 0.0
         if index and not spec.is_deep:
-            projected = float(np.mean(fit_seconds) + np.mean(predict_seconds)) * (len(folds) - index)
+            per_fold = float(np.mean(fit_seconds) + np.mean(predict_seconds))
+            projected = per_fold * math.ceil((len(folds) - index) / workers)
         if remaining <= 0 or projected > remaining:
             done = f"after {index} of {len(folds)} folds" if index else "before its first fold"
             return CandidateResult(
@@ -471,39 +500,47 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
                 reason=f"time budget: stopped {done} (about {projected:.0f} s more needed, {max(remaining, 0):.0f} s "
                 "left); raise --time-budget to include it.",
             )
-        model = spec.factory(context)
+        batch = folds[index : index + workers]
         try:
-            with PeakMemory(plan.device if spec.is_deep else "cpu") as memory:
-                started = time.perf_counter()
-                model.fit(X.iloc[train], y[train])
-                fit_seconds.append(time.perf_counter() - started)
-            memory_host = max(memory_host, memory.host_mb)
-            memory_gpu = memory.gpu_mb if memory.gpu_mb is not None else memory_gpu
-            started = time.perf_counter()
-            prediction = predict(model, X.iloc[test], n_classes)
-            predict_seconds.append(time.perf_counter() - started)
+            if workers > 1:
+                from joblib import Parallel, delayed
+
+                single = dataclasses.replace(context, n_jobs=1)
+                outcomes = Parallel(n_jobs=workers)(
+                    delayed(_fit_fold)(spec.factory, single, X, y, train, test, n_classes, "cpu")
+                    for train, test in batch
+                )
+            else:
+                device = plan.device if spec.is_deep else "cpu"
+                outcomes = [_fit_fold(spec.factory, context, X, y, train, test, n_classes, device)
+                            for train, test in batch]
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001
             return CandidateResult(**base, status="failed", reason=_one_line(exc))
-        # Rows embedded up front were not embedded inside these timers: add the encoder's time for them back, so
-        # the times are those of a model fitted and used from scratch.
-        fit_seconds[-1] += up_front.seconds_per_row * len(train)
-        predict_seconds[-1] += up_front.seconds_per_row * len(test)
-        log = _training_log(model)
-        if log is not None:
-            logs.append(log)
-        predicted_rows += len(test)
-        oof[test] = prediction
-        fold_scores.append(score_fold(dataset.task, y[test], prediction, n_classes))
-        if index == 0:
-            latency = _single_row_latency_ms(model, X.iloc[test], n_classes)
-            size_bytes = _model_size(model)
-            params = count_parameters(model)
-            flops = forward_flops_per_sample(model, X.iloc[test[:8]])
-        if index < KEPT_FOLD_MODELS:
-            kept_models.append(model)
-        progress.step()
+        for (train, test), fold in zip(batch, outcomes, strict=True):
+            model = fold.model
+            memory_host = max(memory_host, fold.host_mb)
+            memory_gpu = fold.gpu_mb if fold.gpu_mb is not None else memory_gpu
+            # Rows embedded up front were not embedded inside these timers: add the encoder's time for them back,
+            # so the times are those of a model fitted and used from scratch.
+            fit_seconds.append(fold.fit_seconds + up_front.seconds_per_row * len(train))
+            predict_seconds.append(fold.predict_seconds + up_front.seconds_per_row * len(test))
+            log = _training_log(model)
+            if log is not None:
+                logs.append(log)
+            predicted_rows += len(test)
+            oof[test] = fold.prediction
+            fold_scores.append(score_fold(dataset.task, y[test], fold.prediction, n_classes))
+            if index == 0:
+                latency = _single_row_latency_ms(model, X.iloc[test], n_classes)
+                size_bytes = _model_size(model)
+                params = count_parameters(model)
+                flops = forward_flops_per_sample(model, X.iloc[test[:8]])
+            if index < KEPT_FOLD_MODELS:
+                kept_models.append(model)
+            index += 1
+            progress.step()
 
     if holdout:
         rows = folds[0][1]
@@ -529,6 +566,30 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
     )
 
 
+@dataclasses.dataclass
+class _Fold:
+    """One fold's fitted model, its predictions on the fold's test rows, and what they cost."""
+
+    model: object
+    prediction: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+    host_mb: float
+    gpu_mb: float | None
+
+
+def _fit_fold(factory, context: BuildContext, X, y, train, test, n_classes: int, device: str) -> _Fold:
+    """Fit a fresh model on the training rows and predict the test rows (in a worker process for parallel folds)."""
+    model = factory(context)
+    with PeakMemory(device) as memory:
+        started = time.perf_counter()
+        model.fit(X.iloc[train], y[train])
+        fit = time.perf_counter() - started
+    started = time.perf_counter()
+    prediction = predict(model, X.iloc[test], n_classes)
+    return _Fold(model, prediction, fit, time.perf_counter() - started, memory.host_mb, memory.gpu_mb)
+
+
 def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, seed, progress) -> LearningCurves:
     """Best classical and best deep candidate trained on growing parts of one fold, scored on the same rows.
 
@@ -545,16 +606,24 @@ def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, see
     curves = []
     for result in pair:
         spec = next(s for s in specs if s.name == result.name)
-        rows, full, ctx = train_rows, None, context
+        rows, ctx = train_rows, context
         log = result.training[0] if result.training else None
         if log is not None and result.on_holdout:
             rng = np.random.default_rng(seed)
             rows = np.sort(rng.choice(train_rows, min(log.rows_used, len(train_rows)), replace=False))
             full = CurvePoint(rows_offered=log.rows_available, rows_used=log.rows_used,
                               score=result.metrics[primary].mean)
+        else:
+            # All of the reference fold's training rows is the model the benchmark already fitted on that fold:
+            # its out-of-fold predictions on the same rows are the curve's last point, not refitted.
+            reference_log = result.training[plan.reference_fold] if len(result.training) > plan.reference_fold \
+                else None
+            score = score_fold(dataset.task, dataset.y[eval_rows], result.oof[eval_rows], n_classes)[primary]
+            full = CurvePoint(rows_offered=len(train_rows), score=round(score, 6),
+                              rows_used=reference_log.rows_used if reference_log else len(train_rows))
         if spec.is_deep:
             remaining = max(0.0, plan.deadline - time.perf_counter()) * FIT_SHARE
-            ctx = dataclasses.replace(context, max_seconds=remaining / (0.75 if full else 1.75))
+            ctx = dataclasses.replace(context, max_seconds=remaining / 0.75)
 
         def fit_and_score(subset, spec=spec, ctx=ctx, rows=rows):
             if spec.is_deep:
@@ -575,15 +644,26 @@ def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, see
                           reading=reading)
 
 
-def _ablate_strong_columns(profile, best, specs, context, X, dataset, plan: _Plan) -> list[ColumnAblation]:
+def _strong_columns(profile: DatasetProfile, features: FeatureSpec, dataset: Dataset) -> list:
+    """The single columns strong enough to refit the best classical model without (leak check), strongest first."""
+    return [s for s in profile.strongest_single_columns
+            if is_strong(s) and s.column in features.all and s.column not in dataset.trusted_columns
+            ][:ABLATION_MAX_COLUMNS]
+
+
+def _ablate_strong_columns(profile, best, specs, context, X, dataset, plan: _Plan, cuts: list[str]
+                           ) -> list[ColumnAblation]:
     """Refit the best classical model without each column that alone is very strong, on the same folds."""
-    strong = [s for s in profile.strongest_single_columns
-              if is_strong(s) and s.column in context.features.all
-              and s.column not in dataset.trusted_columns][:ABLATION_MAX_COLUMNS]
     spec = next(s for s in specs if s.name == best.name)
     n_classes = len(dataset.classes)
     ablations = []
-    for single in strong:
+    for single in _strong_columns(profile, context.features, dataset):
+        projected = best.timing.fit_seconds_total if best.timing else 0.0
+        remaining = plan.deadline - time.perf_counter()
+        if projected > remaining:
+            cuts.append(f"leak check: {best.label} was not refitted without '{single.column}' (about "
+                        f"{projected:.0f} s needed, {max(remaining, 0):.0f} s left); raise --time-budget")
+            continue
         features = _without(context.features, single.column)
         if not features.all or (not spec.is_baseline and not features.has(spec.modality)):
             continue

@@ -49,7 +49,7 @@ class PixelFeatures(BaseEstimator, TransformerMixin):
 
 @register_candidate(
     "pixels_logistic", label="Pixels + logistic regression", regression_label="Pixels + ridge regression",
-    family="classical", complexity=1, modality="image",
+    family="classical", complexity=1, modality="image", parallel_folds=True,
     description="Resized raw pixels, standardised, into a linear model: what no feature learning at all achieves.",
 )
 def pixels_logistic(ctx: BuildContext):

@@ -42,7 +42,7 @@ def _tfidf_features(ctx: BuildContext):
 
 @register_candidate(
     "tfidf_logistic", label="TF-IDF + logistic regression", regression_label="TF-IDF + ridge regression",
-    family="classical", complexity=1, modality="text",
+    family="classical", complexity=1, modality="text", parallel_folds=True,
     description="Word 1-2-grams and character 2-5-grams, TF-IDF weighted, into a linear model.",
 )
 def tfidf_logistic(ctx: BuildContext):
@@ -55,6 +55,7 @@ def tfidf_logistic(ctx: BuildContext):
 
 @register_candidate(
     "tfidf_svm", label="TF-IDF + linear SVM", family="classical", complexity=2, modality="text",
+    parallel_folds=True,
     description="The same TF-IDF features into a linear support-vector machine (probabilities by 3-fold "
     "Platt calibration).",
 )
