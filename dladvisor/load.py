@@ -11,7 +11,7 @@ import csv
 import difflib
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dladvisor._frozen import Frozen
 from dladvisor.errors import UserError
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -58,6 +59,19 @@ FALSE_STRINGS = ["False", "FALSE", "false"]
 CSV_BLOCK_BYTES = 1 << 20
 # An assessment needs at least this many rows left after unreadable rows are dropped, and 2 per class.
 MIN_ROWS = 10
+# A class in a row sample (--max-rows) keeps at least this many of its rows, all of them if it has fewer, so that
+# each of 5 folds still sees some: 30 rows of 1,000,000 would otherwise keep 3 in a 100,000-row sample.
+SAMPLE_MIN_PER_CLASS = 20
+
+
+class RowSample(Frozen):
+    """The rows the benchmark, explain and checks stages read when the table is larger than --max-rows."""
+
+    rows: int
+    of_rows: int
+    method: Literal["stratified", "random", "most recent", "whole groups"]
+    seed: int
+    statement: str  # for people: "a stratified sample of 100,000 of 1,000,000 rows" (by class, seeded)
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,7 @@ class Dataset:
     trusted_columns: tuple[str, ...] = ()  # confirmed known at prediction time: strong, but not blocked as leaks
     positive_rule: str = ""  # binary tasks: which class is positive (code 1), and why
     notes: tuple[LoadNote, ...] = field(default=())
+    row_sample: RowSample | None = None  # set by `cap_rows`: these rows are a sample of the loaded table
 
     @property
     def n_rows(self) -> int:
@@ -115,6 +130,61 @@ class Dataset:
             for column in self.sensitive_columns:
                 excluded[column] = "--sensitive: audited for fairness, not learned from"
         return excluded
+
+
+def cap_rows(dataset: Dataset, max_rows: int | None, *, seed: int) -> Dataset:
+    """The dataset itself when it has at most `max_rows` rows (or `max_rows` is None), else a seeded sample of that
+    many: the most recent rows with a time column, whole groups with a group column, class shares kept for
+    classification, random rows for regression. The sample keeps the table's fingerprint and file order."""
+    n = dataset.n_rows
+    if max_rows is None or n <= max_rows:
+        return dataset
+    rng = np.random.default_rng(seed)
+    if dataset.time_column is not None:  # load sorted the rows by time: the last ones are the most recent
+        method, rows = "most recent", np.arange(n - max_rows, n)
+    elif dataset.group_column is not None:
+        method, rows = "whole groups", _whole_groups(dataset.features[dataset.group_column], max_rows, rng)
+    elif dataset.is_classification:
+        method, rows = "stratified", _stratified(dataset.y, max_rows, rng)
+    else:
+        method, rows = "random", np.sort(rng.choice(n, max_rows, replace=False))
+    of = f"{len(rows):,} of {n:,} rows"
+    how = {
+        "most recent": f"the most recent {of} by '{dataset.time_column}'",
+        "whole groups": f"a sample of whole '{dataset.group_column}' groups, {of}",
+        "stratified": f"a stratified sample of {of}",
+        "random": f"a random sample of {of}",
+    }[method]
+    y = dataset.y[rows]
+    if dataset.is_classification:
+        counts = np.bincount(y, minlength=len(dataset.classes))
+        if (counts < 2).any():
+            rare = dataset.classes[int(counts.argmin())]
+            raise UserError(f"Benchmarking on {how} leaves class '{rare}' with {counts.min()} rows; raise "
+                            "--max-rows, or pass --max-rows 0 to benchmark every row.")
+    sample = RowSample(rows=len(rows), of_rows=n, method=method, seed=seed, statement=how)
+    return replace(dataset, features=dataset.features.iloc[rows].reset_index(drop=True), y=y, row_sample=sample)
+
+
+def _stratified(y: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """`rows` row numbers in which each class keeps its share (rare classes at least `SAMPLE_MIN_PER_CLASS`)."""
+    counts = np.bincount(y)
+    share = rows * counts / counts.sum()
+    quota = np.floor(share).astype(int)
+    quota[np.argsort(quota - share, kind="stable")[: rows - quota.sum()]] += 1  # largest remainders: `rows` in all
+    quota = np.maximum(quota, np.minimum(counts, min(SAMPLE_MIN_PER_CLASS, rows // len(counts))))
+    quota[quota.argmax()] -= quota.sum() - rows  # the rows given to rare classes come from the largest one
+    picked = [rng.choice(np.flatnonzero(y == label), size, replace=False) for label, size in enumerate(quota)]
+    return np.sort(np.concatenate(picked))
+
+
+def _whole_groups(groups: pd.Series, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """Row numbers of randomly chosen whole groups, as many groups as fit in `rows` (at least one)."""
+    codes, _ = pd.factorize(groups)
+    sizes = np.bincount(codes)
+    order = rng.permutation(len(sizes))
+    fitting = int(np.searchsorted(np.cumsum(sizes[order]), rows, side="right"))
+    return np.flatnonzero(np.isin(codes, order[: max(1, fitting)]))
 
 
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
 from dladvisor.cost import check_cost_options, measure_costs
 from dladvisor.explain import explain_models
-from dladvisor.load import Dataset, load_dataset
+from dladvisor.load import Dataset, cap_rows, load_dataset
 from dladvisor.playbooks import resolve as resolve_playbook
 from dladvisor.prices import load_prices
 from dladvisor.profile import DatasetProfile, profile_dataset
@@ -52,6 +52,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     load_prices(config.price_table)  # a bad price table should fail before any training, not after
     check_cost_options(retrain=config.retrain, serving=config.serving, peak_factor=config.peak_factor)
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
+    dataset = cap_rows(dataset, config.max_rows, seed=config.seed)  # the profile read every row; the rest read these
     modality = "text" if profile.columns_of("text") else "image" if profile.columns_of("image_path") else "tabular"
     playbook = resolve_playbook(config.playbook, stakes=config.stakes, modality=modality)
 
@@ -82,7 +83,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     progress("recommend", 0, 1)
     excluded = {**dataset.model_inputs_exclude, **{c: "removed with --drop" for c in dataset.dropped_columns}}
     recommendation = recommend(profile, benchmark, cost, explanation, checks, playbook, data=config.data,
-                               excluded=excluded)
+                               excluded=excluded, row_sample=dataset.row_sample)
     progress("recommend", 1, 1)
     return Assessment(
         run=RunInfo.now(seed=config.seed, wall_seconds=time.perf_counter() - started, device=benchmark.device),

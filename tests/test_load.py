@@ -6,7 +6,7 @@ import pytest
 
 from dladvisor import load
 from dladvisor.errors import UserError
-from dladvisor.load import load_dataset, read_table
+from dladvisor.load import cap_rows, load_dataset, read_table
 
 
 def test_csv_sniffs_semicolons_and_utf8_bom(tmp_path, cancer_frame):
@@ -282,3 +282,39 @@ def test_utf8_files_never_take_the_python_decoding_path(tmp_path, monkeypatch, c
     path.write_bytes(b"\xef\xbb\xbf" + cancer_frame.to_csv(sep=";", index=False).encode())
     assert list(read_table(path).columns) == list(cancer_frame.columns)
     assert len(read_table(path, encoding="utf-8")) == len(cancer_frame)
+
+
+def test_cap_rows_keeps_class_shares_pairs_rows_and_is_seeded():
+    frame = pd.DataFrame({"x": np.arange(300), "y": np.where(np.arange(300) % 3 == 0, "a", "b")})
+    dataset = load_dataset(frame, target="y")
+    a = dataset.classes.index("a")
+    sample = cap_rows(dataset, 90, seed=0)
+    assert sample.n_rows == 90 and sample.row_sample.statement == "a stratified sample of 90 of 300 rows"
+    assert (sample.y == a).sum() == 30  # a third of the rows are class 'a', as in the table
+    assert ((sample.features["x"] % 3 == 0) == (sample.y == a)).all()  # each row keeps its own target
+    assert sample.fingerprint == dataset.fingerprint
+    assert cap_rows(dataset, 90, seed=0).features.equals(sample.features)
+    assert not cap_rows(dataset, 90, seed=1).features.equals(sample.features)
+    assert cap_rows(dataset, 300, seed=0) is dataset and cap_rows(dataset, None, seed=0) is dataset
+
+
+def test_cap_rows_keeps_a_few_rows_of_a_rare_class():
+    frame = pd.DataFrame({"x": np.arange(400), "y": ["rare"] * 8 + ["common"] * 392})
+    dataset = load_dataset(frame, target="y")
+    sample = cap_rows(dataset, 100, seed=0)
+    assert sample.n_rows == 100 and (sample.y == dataset.classes.index("rare")).sum() == 8  # its 2% share: 2 rows
+
+
+def test_cap_rows_takes_the_most_recent_rows_whole_groups_or_random_rows():
+    n = 120
+    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d")[::-1],
+                          "patient": np.arange(n) // 4, "x": np.arange(n), "y": np.arange(n) % 2})
+    recent = cap_rows(load_dataset(frame, target="y", time_column="when"), 30, seed=0)
+    assert recent.features["when"].tolist() == sorted(frame["when"])[-30:]
+    assert recent.row_sample.statement == "the most recent 30 of 120 rows by 'when'"
+    grouped = cap_rows(load_dataset(frame, target="y", group_column="patient"), 30, seed=0)
+    assert grouped.n_rows == 28 and (grouped.features["patient"].value_counts() == 4).all()  # 7 whole patients
+    assert grouped.row_sample.method == "whole groups"
+    numbers = cap_rows(load_dataset(frame.assign(y=np.linspace(0, 1, n)), target="y"), 30, seed=0)
+    assert numbers.n_rows == 30 and numbers.row_sample.method == "random"
+    assert np.allclose(numbers.y, numbers.features["x"] / (n - 1))
