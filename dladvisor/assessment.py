@@ -16,7 +16,7 @@ from dladvisor.checks import ChecksReport
 from dladvisor.config import AssessConfig
 from dladvisor.cost import CostReport, gpu_name
 from dladvisor.explain import ExplanationReport
-from dladvisor.load import Dataset
+from dladvisor.load import Dataset, RowSample
 from dladvisor.playbooks import Playbook
 from dladvisor.profile import DatasetProfile
 from dladvisor.recommend import Recommendation
@@ -33,7 +33,7 @@ LIBRARIES = ("dladvisor", "numpy", "pandas", "scikit-learn", "xgboost", "scipy",
 class DatasetInfo(Frozen):
     source: str
     fingerprint: str
-    rows: int
+    rows: int  # rows of the table as loaded (the profile's); `row_sample` says how many the benchmark read
     target: str
     task: str
     task_rule: str
@@ -44,15 +44,17 @@ class DatasetInfo(Frozen):
     positive_rule: str = ""
     dropped: tuple[str, ...] = ()
     known_at_prediction: tuple[str, ...] = ()
+    row_sample: RowSample | None = None  # set when the table had more rows than --max-rows
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetInfo:
+        sample = dataset.row_sample
         return cls(
-            source=dataset.source, fingerprint=dataset.fingerprint, rows=dataset.n_rows,
+            source=dataset.source, fingerprint=dataset.fingerprint, rows=sample.of_rows if sample else dataset.n_rows,
             target=dataset.target_name, task=dataset.task, task_rule=dataset.task_rule, classes=dataset.classes,
             sensitive=dataset.sensitive_columns, sensitive_as_feature=dataset.sensitive_as_feature,
             positive_class=dataset.positive_class, positive_rule=dataset.positive_rule,
-            dropped=dataset.dropped_columns, known_at_prediction=dataset.trusted_columns,
+            dropped=dataset.dropped_columns, known_at_prediction=dataset.trusted_columns, row_sample=sample,
         )
 
 

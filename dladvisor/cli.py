@@ -129,6 +129,11 @@ def assess(
     time_budget: Annotated[
         str, typer.Option(help="Wall-clock budget for the benchmark, e.g. 90s, 10m, 1h; slow models are skipped.")
     ] = "10m",
+    max_rows: Annotated[
+        str, typer.Option(help="Benchmark, explain and check a seeded sample of at most this many rows (by class; the "
+                          "most recent with --time-col; whole groups with --group-col); the profile reads every row. "
+                          "0 or none: no cap.")
+    ] = "100000",
     metric: Annotated[
         str | None, typer.Option(help="Primary metric: roc_auc, balanced_accuracy, f1_macro, log_loss, rmse, mae, r2.")
     ] = None,
@@ -174,7 +179,7 @@ def assess(
 
     Example: dladvisor assess credit.csv --target Status --stakes high --sensitive Marital --gate 'verdict!=FAIL'
     """
-    from dladvisor.config import AssessConfig, default_out_dir, parse_duration
+    from dladvisor.config import AssessConfig, default_out_dir, parse_duration, parse_max_rows
     from dladvisor.gate import parse_gate
     from dladvisor.playbooks import resolve
 
@@ -185,7 +190,8 @@ def assess(
 
     config = AssessConfig(
         data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
-        time_budget_seconds=parse_duration(time_budget), metric=metric, candidates=tuple(candidate or ()),
+        time_budget_seconds=parse_duration(time_budget), max_rows=parse_max_rows(max_rows), metric=metric,
+        candidates=tuple(candidate or ()),
         group_col=group_col, time_col=time_col, sensitive=tuple(sensitive or ()),
         sensitive_as_feature=sensitive_as_feature, drop=tuple(drop or ()),
         known_at_prediction=tuple(known_at_prediction or ()), positive_class=positive_class, encoding=encoding,

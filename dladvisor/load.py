@@ -6,18 +6,21 @@ classification targets are encoded as integer codes `0..k-1` with their original
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from dladvisor._frozen import Frozen
 from dladvisor.errors import UserError
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -44,8 +47,31 @@ MAX_TEXT_CHARS = 100_000
 # Image files larger than this (bytes, or decoded pixels) are refused as rows; PIL's own bomb check is 89M pixels.
 MAX_IMAGE_BYTES = 50_000_000
 MAX_IMAGE_PIXELS = 50_000_000
+# The start of a CSV read to detect its encoding and sniff its delimiter (characters).
+SNIFF_CHARS = 65536
+# What the pandas parser reads as missing, true and false by default, so that both CSV readers agree.
+NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+              "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+TRUE_STRINGS = ["True", "TRUE", "true"]
+FALSE_STRINGS = ["False", "FALSE", "false"]
+# The CSV reader parses this much at a time; the first block also fixes each column's type (pyarrow's default;
+# larger blocks measured no faster and held more memory on a 1,000,000-row table).
+CSV_BLOCK_BYTES = 1 << 20
 # An assessment needs at least this many rows left after unreadable rows are dropped, and 2 per class.
 MIN_ROWS = 10
+# A class in a row sample (--max-rows) keeps at least this many of its rows, all of them if it has fewer, so that
+# each of 5 folds still sees some: 30 rows of 1,000,000 would otherwise keep 3 in a 100,000-row sample.
+SAMPLE_MIN_PER_CLASS = 20
+
+
+class RowSample(Frozen):
+    """The rows the benchmark, explain and checks stages read when the table is larger than --max-rows."""
+
+    rows: int
+    of_rows: int
+    method: Literal["stratified", "random", "most recent", "whole groups"]
+    seed: int
+    statement: str  # for people: "a stratified sample of 100,000 of 1,000,000 rows" (by class, seeded)
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,7 @@ class Dataset:
     trusted_columns: tuple[str, ...] = ()  # confirmed known at prediction time: strong, but not blocked as leaks
     positive_rule: str = ""  # binary tasks: which class is positive (code 1), and why
     notes: tuple[LoadNote, ...] = field(default=())
+    row_sample: RowSample | None = None  # set by `cap_rows`: these rows are a sample of the loaded table
 
     @property
     def n_rows(self) -> int:
@@ -103,6 +130,61 @@ class Dataset:
             for column in self.sensitive_columns:
                 excluded[column] = "--sensitive: audited for fairness, not learned from"
         return excluded
+
+
+def cap_rows(dataset: Dataset, max_rows: int | None, *, seed: int) -> Dataset:
+    """The dataset itself when it has at most `max_rows` rows (or `max_rows` is None), else a seeded sample of that
+    many: the most recent rows with a time column, whole groups with a group column, class shares kept for
+    classification, random rows for regression. The sample keeps the table's fingerprint and file order."""
+    n = dataset.n_rows
+    if max_rows is None or n <= max_rows:
+        return dataset
+    rng = np.random.default_rng(seed)
+    if dataset.time_column is not None:  # load sorted the rows by time: the last ones are the most recent
+        method, rows = "most recent", np.arange(n - max_rows, n)
+    elif dataset.group_column is not None:
+        method, rows = "whole groups", _whole_groups(dataset.features[dataset.group_column], max_rows, rng)
+    elif dataset.is_classification:
+        method, rows = "stratified", _stratified(dataset.y, max_rows, rng)
+    else:
+        method, rows = "random", np.sort(rng.choice(n, max_rows, replace=False))
+    of = f"{len(rows):,} of {n:,} rows"
+    how = {
+        "most recent": f"the most recent {of} by '{dataset.time_column}'",
+        "whole groups": f"a sample of whole '{dataset.group_column}' groups, {of}",
+        "stratified": f"a stratified sample of {of}",
+        "random": f"a random sample of {of}",
+    }[method]
+    y = dataset.y[rows]
+    if dataset.is_classification:
+        counts = np.bincount(y, minlength=len(dataset.classes))
+        if (counts < 2).any():
+            rare = dataset.classes[int(counts.argmin())]
+            raise UserError(f"Benchmarking on {how} leaves class '{rare}' with {counts.min()} rows; raise "
+                            "--max-rows, or pass --max-rows 0 to benchmark every row.")
+    sample = RowSample(rows=len(rows), of_rows=n, method=method, seed=seed, statement=how)
+    return replace(dataset, features=dataset.features.iloc[rows].reset_index(drop=True), y=y, row_sample=sample)
+
+
+def _stratified(y: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """`rows` row numbers in which each class keeps its share (rare classes at least `SAMPLE_MIN_PER_CLASS`)."""
+    counts = np.bincount(y)
+    share = rows * counts / counts.sum()
+    quota = np.floor(share).astype(int)
+    quota[np.argsort(quota - share, kind="stable")[: rows - quota.sum()]] += 1  # largest remainders: `rows` in all
+    quota = np.maximum(quota, np.minimum(counts, min(SAMPLE_MIN_PER_CLASS, rows // len(counts))))
+    quota[quota.argmax()] -= quota.sum() - rows  # the rows given to rare classes come from the largest one
+    picked = [rng.choice(np.flatnonzero(y == label), size, replace=False) for label, size in enumerate(quota)]
+    return np.sort(np.concatenate(picked))
+
+
+def _whole_groups(groups: pd.Series, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """Row numbers of randomly chosen whole groups, as many groups as fit in `rows` (at least one)."""
+    codes, _ = pd.factorize(groups)
+    sizes = np.bincount(codes)
+    order = rng.permutation(len(sizes))
+    fitting = int(np.searchsorted(np.cumsum(sizes[order]), rows, side="right"))
+    return np.flatnonzero(np.isin(codes, order[: max(1, fitting)]))
 
 
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
@@ -164,19 +246,122 @@ def read_image_folder(folder: Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    head = _utf8_head(path, encoding)
+    if head is not None:
+        try:
+            frame = _read_csv_arrow(path, _delimiter(path, head))
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            # Uneven rows, invalid UTF-8 past the start, a value that does not fit the type the first block set: the
+            # pandas parser below reads the file the way it always did, or names the problem.
+            frame = None
+        if frame is not None:
+            return frame
+    return _read_csv_decoded(path, encoding)
+
+
+def _utf8_head(path: Path, encoding: str | None) -> str | None:
+    """The first `SNIFF_CHARS` characters when the file is UTF-8 text (as far as its start shows), else None: the
+    columnar reader reads UTF-8 only; other encodings are decoded in Python."""
+    try:
+        if encoding and codecs.lookup(encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None  # the Python decoder names the unknown encoding
+    with path.open("rb") as file:
+        raw = file.read(4 * SNIFF_CHARS)  # UTF-8 needs at most 4 bytes per character
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(raw.removeprefix(codecs.BOM_UTF8), final=False)
+    except UnicodeDecodeError:
+        return None
+    text = text[:SNIFF_CHARS]
+    return text if text.strip() and _looks_like_text(text) else None
+
+
+def _delimiter(path: Path, text: str) -> str:
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(text[:SNIFF_CHARS], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","  # a single column, or too irregular to sniff: the common default
+
+
+def _read_csv_arrow(path: Path, delimiter: str) -> pd.DataFrame | None:
+    """Read a UTF-8 CSV with pyarrow's streaming reader, to the frame the pandas parser gives; None where the two
+    would differ (duplicate column names, which pandas renames; bytes that are not UTF-8)."""
+    try:
+        return _read_arrow_stream(path, delimiter, type_from_all_rows=False)
+    except pa.ArrowInvalid:
+        # A value further down does not fit the type the first block set (an integer column that turns decimal):
+        # read the numeric and true/false columns as text and type each from all its values.
+        return _read_arrow_stream(path, delimiter, type_from_all_rows=True)
+
+
+def _read_arrow_stream(path: Path, delimiter: str, *, type_from_all_rows: bool) -> pd.DataFrame | None:
+    import pyarrow.csv as pa_csv
+
+    def open_reader(column_types: dict[str, pa.DataType]) -> pa_csv.CSVStreamingReader:
+        return pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=column_types, null_values=NA_STRINGS, strings_can_be_null=True,
+                true_values=TRUE_STRINGS, false_values=FALSE_STRINGS,
+            ),
+        )
+
+    reader = open_reader({})
+    first_block = reader.schema  # the streaming reader keeps these types for the whole file
+    duplicate_names = len(set(first_block.names)) < len(first_block.names)
+    if duplicate_names or any(pa.types.is_binary(f.type) for f in first_block):  # binary: not UTF-8 after all
+        reader.close()
+        return None
+    # Dates and times stay text, as pandas leaves them (the profile decides what a column holds). A column empty in
+    # the first block (or any non-text one, on the second try) is read as text and typed from all its values.
+    as_text = [f.name for f in first_block if pa.types.is_temporal(f.type) or pa.types.is_string(f.type)]
+    typed_later = [f.name for f in first_block if pa.types.is_null(f.type) or (
+        type_from_all_rows and not pa.types.is_temporal(f.type) and not pa.types.is_string(f.type))]
+    reader.close()
+    # large_string is what pandas keeps text in: read so, its text is not copied on the way to pandas.
+    reader = open_reader({name: pa.large_string() for name in as_text + typed_later})
+    with reader:
+        table = reader.read_all()
+    for name in typed_later:
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, _typed_text(table.column(index)))
+    flags_with_gaps = [f.name for f in table.schema if pa.types.is_boolean(f.type) and table[f.name].null_count]
+    # One block per column, and the table freed as it converts: the peak stays near one copy of the data.
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()  # hand the parsing buffers back to the OS, not just to pyarrow
+    for column in flags_with_gaps:  # pandas marks a missing true/false with NaN, pyarrow with None
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), np.nan)
+    frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(frame.columns)]  # pandas' name for no name
+    return frame
+
+
+def _typed_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text as integers, else decimals, else true/false, else text: the order the pandas parser tries."""
+    for arrow_type in (pa.int64(), pa.float64(), pa.bool_()):
+        try:
+            return column.cast(arrow_type)
+        except pa.ArrowInvalid:
+            continue
+    return column
+
+
+def _read_csv_decoded(path: Path, encoding: str | None) -> pd.DataFrame:
+    """The whole file decoded in Python, then parsed by pandas: for encodings other than UTF-8, and for files the
+    columnar reader refuses."""
     raw = path.read_bytes()
     text = _decode(raw, path.name, encoding)
     if not text.strip():
         raise UserError(f"{path.name} holds only whitespace; export the data again with a header and rows.")
-    if path.suffix.lower() == ".tsv":
-        delimiter = "\t"
-    else:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","  # a single column, or too irregular to sniff: the common default
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, low_memory=False)
+        return pd.read_csv(io.StringIO(text), sep=_delimiter(path, text), low_memory=False)
     except pd.errors.EmptyDataError as exc:
         raise UserError(f"{path.name} has no columns; export the data again with a header row.") from exc
     except pd.errors.ParserError as exc:
@@ -210,7 +395,7 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
 
 
 def _looks_like_text(text: str) -> bool:
-    sample = text[:65536]
+    sample = text[:SNIFF_CHARS]
     control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     return "\x00" not in sample and control <= len(sample) * 0.01
 
@@ -289,8 +474,9 @@ def load_dataset(
         raise UserError(
             f"Target '{target_name}' is empty in all {len(frame)} rows; choose the column that holds the labels."
         )
-    frame = frame.loc[~missing].reset_index(drop=True)
-    raw_target = raw_target.loc[~missing].reset_index(drop=True)
+    if missing.any():  # else no copy: a large table is held once
+        frame = frame.loc[~missing].reset_index(drop=True)
+        raw_target = raw_target.loc[~missing].reset_index(drop=True)
     features = frame.drop(columns=[target_name])
     if features.shape[1] == 0:
         raise UserError(f"The table holds only the target '{target_name}'; add feature columns to learn from.")
@@ -367,7 +553,7 @@ def _clean_values(frame: pd.DataFrame, target: str, notes: list[LoadNote]) -> pd
                                       column))
                 cleaned[column] = values.mask(bad)
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
-            lengths = values.astype(object).map(lambda v: len(v) if isinstance(v, str) else 0).astype(int)
+            lengths = _text_lengths(values)
             if (lengths > MAX_TEXT_CHARS).any():
                 notes.append(LoadNote("long_text", f"'{column}': {int((lengths > MAX_TEXT_CHARS).sum()):,} cells "
                                       f"longer than {MAX_TEXT_CHARS:,} characters were cut to that length (the "
@@ -382,6 +568,12 @@ def _clean_values(frame: pd.DataFrame, target: str, notes: list[LoadNote]) -> pd
         else:
             frame[column] = values
     return frame
+
+
+def _text_lengths(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.StringDtype):  # pandas' own text columns (any CSV): measured without a Python loop
+        return values.str.len().fillna(0).astype(int)
+    return values.astype(object).map(lambda v: len(v) if isinstance(v, str) else 0).astype(int)
 
 
 def image_path_columns(frame: pd.DataFrame) -> list[str]:

@@ -14,7 +14,7 @@ from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
 from dladvisor.cost import check_cost_options, measure_costs
 from dladvisor.explain import explain_models
-from dladvisor.load import Dataset, load_dataset
+from dladvisor.load import Dataset, cap_rows, load_dataset
 from dladvisor.playbooks import resolve as resolve_playbook
 from dladvisor.prices import load_prices
 from dladvisor.profile import DatasetProfile, profile_dataset
@@ -59,6 +59,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     load_prices(config.price_table)  # a bad price table should fail before any training, not after
     check_cost_options(retrain=config.retrain, serving=config.serving, peak_factor=config.peak_factor)
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
+    dataset = cap_rows(dataset, config.max_rows, seed=config.seed)  # the profile read every row; the rest read these
     stages.append(clock.lap("load and profile"))
     modality = "text" if profile.columns_of("text") else "image" if profile.columns_of("image_path") else "tabular"
     playbook = resolve_playbook(config.playbook, stakes=config.stakes, modality=modality)
@@ -75,7 +76,8 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     progress("cost", 0, 1)
     prices = load_prices(config.price_table).with_overrides(cpu_hourly=config.cpu_hourly, gpu_hourly=config.gpu_hourly)
     cost = measure_costs(
-        benchmark, prices, n_rows=dataset.n_rows, retrain=config.retrain,
+        benchmark, prices, retrain=config.retrain,
+        n_rows=dataset.row_sample.of_rows if dataset.row_sample else dataset.n_rows,  # training would use all rows
         predictions_per_month=config.predictions_per_month, serving=config.serving, peak_factor=config.peak_factor,
     )
     progress("cost", 1, 1)
@@ -96,7 +98,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     progress("recommend", 0, 1)
     excluded = {**dataset.model_inputs_exclude, **{c: "removed with --drop" for c in dataset.dropped_columns}}
     recommendation = recommend(profile, benchmark, cost, explanation, checks, playbook, data=config.data,
-                               excluded=excluded)
+                               excluded=excluded, row_sample=dataset.row_sample)
     progress("recommend", 1, 1)
     stages.append(clock.lap("recommend"))
     return Assessment(

@@ -45,7 +45,12 @@ ENTITY_MIN_LEVELS = 100
 # An identifier should carry no signal; above this its order predicts the target.
 ID_SIGNAL_AUC = 0.65
 ID_SIGNAL_R2 = 0.10
+# Above this many rows the single-column screens (leakage, strongest columns, identifiers with signal) read a seeded
+# sample of this size: they fit 3 trees per column, 0.7 s for 19 columns on 20,000 rows (2 cores), growing with the
+# rows; and a ROC-AUC measured on 20,000 rows has a standard error below 0.005, small beside the 0.975 / 0.99 cuts.
 LEAKAGE_SAMPLE_ROWS = 20_000
+# A text column's kind (true/false words, dates, image paths, free text) is read from this many of its values.
+KIND_SAMPLE_VALUES = 500
 HIGH_MISSING_SHARE = 0.5
 IMBALANCE_WARNING_RATIO = 10.0
 # Rules of thumb for whether deep learning has enough data to be worth a try (cited in the report).
@@ -83,6 +88,14 @@ def is_strong(score: UnivariateScore) -> bool:
     return score.score >= (STRONG_SINGLE_AUC if score.metric == "roc_auc" else STRONG_SINGLE_R2)
 
 
+class SampledCheck(Frozen):
+    """A profile check that read a seeded sample of the rows; every other check read all of them."""
+
+    check: str
+    rows: int  # rows (or values) it read ...
+    of_rows: int  # ... of this many
+
+
 class DataSufficiency(Frozen):
     verdict: Literal["insufficient", "limited", "adequate"]
     reason: str
@@ -107,6 +120,7 @@ class DatasetProfile(Frozen):
     strongest_single_columns: tuple[UnivariateScore, ...] = ()
     data_sufficiency: DataSufficiency
     alerts: tuple[Alert, ...] = ()
+    sampled_checks: tuple[SampledCheck, ...] = ()
 
     def columns_of(self, *kinds: str) -> list[str]:
         return [c.name for c in self.columns if c.kind in kinds]
@@ -128,15 +142,7 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
                            for note in dataset.notes]
     alerts += _column_alerts(columns)
 
-    with_target = frame.assign(__target__=dataset.y)
-    duplicate_rows = int(with_target.duplicated().sum())
-    feature_dupes = frame[frame.duplicated(keep=False)]
-    conflicting = 0
-    if len(feature_dupes):
-        targets = pd.Series(dataset.y[feature_dupes.index], index=feature_dupes.index)
-        keys = pd.util.hash_pandas_object(feature_dupes, index=False)
-        per_key = targets.groupby(keys.to_numpy()).nunique()
-        conflicting = int(keys.isin(per_key[per_key > 1].index).sum())
+    duplicate_rows, conflicting = _duplicates(frame, dataset.y)
     if duplicate_rows:
         alerts.append(Alert(
             code="duplicate_rows", severity="warning",
@@ -231,7 +237,46 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
         strongest_single_columns=tuple(sorted(scores, key=lambda s: -s.score)[:5]),
         data_sufficiency=sufficiency,
         alerts=tuple(sorted(alerts, key=lambda a: ("critical", "warning", "info").index(a.severity))),
+        sampled_checks=_sampled_checks(frame, columns, scores + id_scores),
     )
+
+
+def _sampled_checks(
+    frame: pd.DataFrame, columns: tuple[ColumnProfile, ...], screens: list[UnivariateScore]
+) -> tuple[SampledCheck, ...]:
+    """Which checks read a sample of the rows, and how many, so the report can say so."""
+    sampled = []
+    if screens and len(frame) > LEAKAGE_SAMPLE_ROWS:
+        sampled.append(SampledCheck(check="single-column screens (leakage, strongest columns, identifiers)",
+                                    rows=LEAKAGE_SAMPLE_ROWS, of_rows=len(frame)))
+    if any(_read_as_text(frame[c.name]) and frame[c.name].count() > KIND_SAMPLE_VALUES
+           for c in columns if c.kind != "constant"):
+        sampled.append(SampledCheck(check="kind of each text column (true/false words, dates, free text, paths)",
+                                    rows=KIND_SAMPLE_VALUES, of_rows=len(frame)))
+    return tuple(sampled)
+
+
+def _read_as_text(column: pd.Series) -> bool:
+    """Whether `_infer_kind` reads the column's values as text (a sample of them)."""
+    return not (pd.api.types.is_bool_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)
+                or pd.api.types.is_numeric_dtype(column))
+
+
+def _duplicates(frame: pd.DataFrame, y: np.ndarray) -> tuple[int, int]:
+    """Rows that repeat another row exactly (target included), and rows whose features repeat with another target.
+
+    Rows are compared by a 64-bit hash of their values, one pass over every row: two different rows of a
+    1,000,000-row table share a hash with odds of about 1 in 30 million, and comparing the columns themselves
+    (`DataFrame.duplicated`, twice) took 2 s there.
+    """
+    keys = pd.Series(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+    duplicate_rows = int(pd.DataFrame({"features": keys, "target": y}).duplicated().sum())
+    repeated = keys.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return duplicate_rows, 0
+    targets_per_key = pd.Series(y[repeated]).groupby(keys[repeated].to_numpy()).nunique()
+    conflicting = int(keys[repeated].isin(targets_per_key.index[targets_per_key > 1]).sum())
+    return duplicate_rows, conflicting
 
 
 def profile_column(column: pd.Series, *, n_rows: int) -> ColumnProfile:
@@ -268,8 +313,7 @@ def _infer_kind(column: pd.Series, values: pd.Series, cardinality: int) -> tuple
                 return "id_like", "every value unique" + (", consecutive" if ordered else "")
         return "numeric", ""
 
-    text = values.astype(str)
-    sample = text.sample(min(n, 500), random_state=0) if n > 500 else text
+    sample = (values.sample(KIND_SAMPLE_VALUES, random_state=0) if n > KIND_SAMPLE_VALUES else values).astype(str)
     lowered = set(sample.str.strip().str.lower().unique())
     if cardinality == 2 and lowered <= BOOLEAN_WORDS:
         return "boolean", ""

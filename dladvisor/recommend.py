@@ -30,6 +30,7 @@ from dladvisor.checks import ChecksReport
 from dladvisor.cost import CostReport, format_hours, format_usd
 from dladvisor.criteria import CRITERIA, Check, Evidence, judge
 from dladvisor.explain import ExplanationReport
+from dladvisor.load import RowSample
 from dladvisor.playbooks import Playbook, Risk
 from dladvisor.profile import DatasetProfile
 
@@ -116,16 +117,19 @@ class Recommendation(Frozen):
 def recommend(
     profile: DatasetProfile, benchmark: BenchmarkResult, cost: CostReport, explanation: ExplanationReport,
     checks: ChecksReport, playbook: Playbook, *, data: str = "DATA", excluded: dict[str, str] | None = None,
+    row_sample: RowSample | None = None,
 ) -> Recommendation:
     """Judge the measurements under `playbook`. `data` names the data file in suggested commands; `excluded` maps
-    columns kept out of the models' inputs to the reason."""
-    judge_ = _Judge(Evidence(profile, benchmark, cost, explanation, checks), playbook, data, excluded or {})
-    return judge_.decide()
+    columns kept out of the models' inputs to the reason; `row_sample` is set when the models saw a sample of the
+    rows (--max-rows)."""
+    evidence = Evidence(profile, benchmark, cost, explanation, checks)
+    return _Judge(evidence, playbook, data, excluded or {}, row_sample).decide()
 
 
 class _Judge:
-    def __init__(self, evidence: Evidence, playbook: Playbook, data: str, excluded: dict[str, str]):
-        self.evidence = evidence
+    def __init__(self, evidence: Evidence, playbook: Playbook, data: str, excluded: dict[str, str],
+                 row_sample: RowSample | None = None):
+        self.evidence, self.row_sample = evidence, row_sample
         self.profile, self.benchmark, self.cost = evidence.profile, evidence.benchmark, evidence.cost
         self.explanation, self.checks = evidence.explanation, evidence.checks
         self.playbook, self.data, self.excluded = playbook, data, excluded
@@ -440,6 +444,8 @@ class _Judge:
                 handicapped=None) -> Recommendation:
         checks = list(checks)
         handicapped = handicapped or {}
+        if self.row_sample is not None:
+            reasons = [*reasons, self._sample_sentence(self.row_sample)]
         confidence, why = self._confidence(verdict, action, chosen, checks, handicapped)
         return Recommendation(
             verdict=verdict, action=action, candidate=chosen.name if chosen is not None else None,
@@ -450,6 +456,15 @@ class _Judge:
             risks=self._risks(checks), next_steps=tuple(next_steps), model_card=self._model_card(chosen),
             leaks=tuple(leaks), handicapped=handicapped, inputs=self._inputs(),
         )
+
+    def _sample_sentence(self, sample: RowSample) -> str:
+        if self.benchmark.learning_curves is None:
+            return (f"Benchmarked on {sample.statement} (--max-rows), and no learning curves were drawn, so this run "
+                    "cannot say whether more rows would matter; `--max-rows 0` measures it on every row.")
+        doublings = math.log2(sample.of_rows / sample.rows)
+        return (f"Benchmarked on {sample.statement} (--max-rows): the whole table is {doublings:.1f} doublings "
+                "larger, and the learning curves say whether more rows would matter; `--max-rows 0` "
+                "measures it on every row.")
 
     def _confidence(self, verdict, action, chosen, checks, handicapped) -> tuple[str, str]:
         rows = self.profile.rows
@@ -505,7 +520,8 @@ class _Judge:
             metrics = f"{chosen.label}: {self.metric} {self._score(chosen)}."
         else:
             metrics = "No model is recommended."
-        limits = [f"Validated only on this data ({profile.rows:,} rows); behaviour on other populations is unknown."]
+        rows = self.row_sample.statement if self.row_sample else f"{profile.rows:,} rows"
+        limits = [f"Validated only on this data ({rows}); behaviour on other populations is unknown."]
         if chosen is not None and chosen.training:
             log = chosen.training[0]
             limits.append(f"Trained on {log.rows_used:,} of {log.rows_available:,} rows within the time budget.")

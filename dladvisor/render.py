@@ -93,6 +93,9 @@ def profile_table(console: Console, profile: DatasetProfile) -> None:
         balance = ", ".join(f"{name}: {count:,}" for name, count in profile.class_counts.items())
         console.print(f"Class balance: {balance} (imbalance {profile.imbalance_ratio:.1f}:1)")
     console.print(f"Duplicates: {profile.duplicate_rows}; conflicting labels: {profile.conflicting_duplicate_rows}")
+    if profile.sampled_checks:
+        sampled = "; ".join(f"{s.check}: {s.rows:,} of {s.of_rows:,} rows" for s in profile.sampled_checks)
+        console.print(f"Checks run on a seeded sample (the rest read every row): {sampled}")
     console.print(f"Deep learning data: {profile.data_sufficiency.verdict}: {profile.data_sufficiency.reason}")
     for alert in profile.alerts:
         style = SEVERITY_STYLE[alert.severity]

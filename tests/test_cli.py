@@ -69,6 +69,29 @@ def test_profile_prints_json_on_stdout(cancer_csv):
     assert profile["rows"] == 80 and profile["class_counts"]["malignant"] > 0
 
 
+def test_max_rows_benchmarks_a_stratified_sample_and_the_report_says_so(cancer_csv, tmp_path):
+    out = tmp_path / "capped"
+    result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--folds", "3", "-c", "linear",
+                                 "--no-learning-curves", "--max-rows", "60", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    facts = json.loads((out / "report.json").read_text())
+    assert facts["profile"]["rows"] == facts["dataset"]["rows"] == 80  # the profile read every row
+    assert facts["dataset"]["row_sample"] == {"rows": 60, "of_rows": 80, "method": "stratified", "seed": 0,
+                                              "statement": "a stratified sample of 60 of 80 rows"}
+    markdown = (out / "report.md").read_text()
+    assert "benchmarked on a stratified sample of 60 of 80 rows" in markdown
+    assert "no learning curves were drawn, so this run cannot say whether more rows would matter" in markdown
+
+
+def test_profile_says_when_it_sampled(cancer_csv, monkeypatch):
+    from dladvisor import profile
+
+    monkeypatch.setattr(profile, "LEAKAGE_SAMPLE_ROWS", 50)
+    result = runner.invoke(app, ["profile", str(cancer_csv), "--target", "diagnosis"])
+    assert result.exit_code == 0, result.output
+    assert "Checks run on a seeded sample" in result.output and "50 of 80 rows" in result.output
+
+
 def _bad_inputs(tmp_path):
     files = {
         "empty.csv": b"",
@@ -92,6 +115,8 @@ def _bad_inputs(tmp_path):
         (["assess", str(tmp_path / "ok.csv"), "--target", "lable"], "did you mean 'label'"),
         (["assess", str(tmp_path / "ok.csv"), "--time-budget", "soon"], "Cannot read duration"),
         (["assess", str(tmp_path / "ok.csv"), "--folds", "1"], "at least 2"),
+        (["assess", str(tmp_path / "ok.csv"), "--max-rows", "lots"], "Cannot read --max-rows 'lots'"),
+        (["assess", str(tmp_path / "ok.csv"), "--max-rows", "-5"], "Cannot read --max-rows '-5'"),
         (["assess", str(tmp_path / "ok.csv"), "--task", "banana"], "Unknown task"),
         (["assess", str(tmp_path / "ok.csv"), "-c", "xgbost"], "Did you mean 'xgboost'"),
         (["assess", str(tmp_path / "ok.csv"), "--serving", "nightly"], "Unknown --serving 'nightly'"),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dladvisor.config import default_out_dir, parse_duration
+from dladvisor.config import default_out_dir, parse_duration, parse_max_rows
 from dladvisor.errors import UserError
 
 
@@ -23,3 +23,15 @@ def test_bad_durations(text):
 
 def test_default_out_dir_is_named_after_the_data():
     assert default_out_dir("data/credit risk.v2.csv") == Path("reports/credit-risk")
+
+
+@pytest.mark.parametrize(("text", "rows"), [("100000", 100_000), ("100_000", 100_000), (" 50 ", 50), ("0", None),
+                                            ("none", None), ("None", None)])
+def test_parse_max_rows(text, rows):
+    assert parse_max_rows(text) == rows
+
+
+@pytest.mark.parametrize("text", ["", "lots", "-5", "1e5", "10.5"])
+def test_bad_max_rows(text):
+    with pytest.raises(UserError, match="Cannot read --max-rows"):
+        parse_max_rows(text)

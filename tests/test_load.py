@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dladvisor import load
 from dladvisor.errors import UserError
-from dladvisor.load import load_dataset, read_table
+from dladvisor.load import cap_rows, load_dataset, read_table
 
 
 def test_csv_sniffs_semicolons_and_utf8_bom(tmp_path, cancer_frame):
@@ -226,3 +227,94 @@ def test_odd_column_names_and_refused_option_columns():
     frame = pd.DataFrame({"group": [np.inf] * 9 + [1.0] * 3, "x": range(12), "label": [0, 1] * 6})
     with pytest.raises(UserError, match="--group-col 'group' holds mostly infinite or absurd numbers"):
         load_dataset(frame, target="label", group_column="group")
+
+
+@pytest.mark.parametrize("fixture", ["cancer_frame", "iris_frame", "diabetes_frame", "mixed_frame", "reviews_frame"])
+def test_columnar_reader_gives_the_frame_the_pandas_parser_gave(tmp_path, request, fixture):
+    path = tmp_path / "data.csv"
+    request.getfixturevalue(fixture).to_csv(path, index=False)
+    fast = load._read_csv_arrow(path, ",")
+    pd.testing.assert_frame_equal(fast, load._read_csv_decoded(path, None), check_exact=True)
+    pd.testing.assert_frame_equal(read_table(path), fast, check_exact=True)
+
+
+# Cells where pyarrow and pandas read CSV text differently by default; the reader must read them as pandas did.
+AWKWARD_CSVS = {
+    "true/false with a gap": b"flag,y\nTrue,1\n,0\nfalse,1\n",
+    "an unnamed index column": b",a,y\n0,1.5,1\n1,2.5,0\n",
+    "an empty column": b"a,empty,y\n1,,0\n2,,1\n",
+    "dates and times": b"day,at,y\n2024-01-01,2024-01-01 10:00,1\n2024-01-02,2024-01-02T11:00:05,0\n",
+    "missing-value words": b"a,b,y\nNA,x,1\n1.5,None,0\nnan,n/a,1\n",
+    "quoted newlines and commas": b'text,y\n"two\nlines",1\n"one, with a comma",0\n',
+    "uneven rows": b"a,b,c\n1,2\n3,4,5\n",  # pyarrow refuses; pandas fills the gap
+    "duplicate names": b"a,a,y\n1,2,0\n",  # pandas renames the second 'a.1'
+    "not UTF-8 past the start": b"city,y\n" + b"Paris,1\n" * 40_000 + "Zürich,0\n".encode("cp1252"),
+}
+
+
+@pytest.mark.parametrize("content", AWKWARD_CSVS.values(), ids=AWKWARD_CSVS.keys())
+def test_awkward_csv_cells_read_as_the_pandas_parser_read_them(tmp_path, content):
+    path = _write(tmp_path, "data.csv", content)
+    frame, before = read_table(path), load._read_csv_decoded(path, None)
+    pd.testing.assert_frame_equal(frame, before, check_exact=True)
+    assert frame.map(repr).equals(before.map(repr))  # NaN, not None, where a flag is missing
+
+
+def _decode_in_python(path, encoding):
+    raise AssertionError(f"{path.name} was decoded in Python")
+
+
+def test_a_column_that_changes_type_after_the_first_block(tmp_path, monkeypatch):
+    monkeypatch.setattr(load, "CSV_BLOCK_BYTES", 200)  # a first block of a few rows, as 1 MB is of a large file
+    rows = ["1,,2024-01-01,x,1"] * 40 + ["2.5,7,soon,y,0", "3,,2024-01-03,z,1"]
+    path = _write(tmp_path, "data.csv", ("int_then_decimal,empty_then_int,date_then_word,word,y\n"
+                                         + "\n".join(rows) + "\n").encode())
+    before = load._read_csv_decoded(path, None)
+    monkeypatch.setattr(load, "_read_csv_decoded", _decode_in_python)  # pyarrow reads it, typing from all rows
+    frame = read_table(path)
+    pd.testing.assert_frame_equal(frame, before, check_exact=True)
+    assert frame["int_then_decimal"].dtype == float and frame["empty_then_int"].iloc[40] == 7
+
+
+def test_utf8_files_never_take_the_python_decoding_path(tmp_path, monkeypatch, cancer_frame):
+    monkeypatch.setattr(load, "_read_csv_decoded", _decode_in_python)
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + cancer_frame.to_csv(sep=";", index=False).encode())
+    assert list(read_table(path).columns) == list(cancer_frame.columns)
+    assert len(read_table(path, encoding="utf-8")) == len(cancer_frame)
+
+
+def test_cap_rows_keeps_class_shares_pairs_rows_and_is_seeded():
+    frame = pd.DataFrame({"x": np.arange(300), "y": np.where(np.arange(300) % 3 == 0, "a", "b")})
+    dataset = load_dataset(frame, target="y")
+    a = dataset.classes.index("a")
+    sample = cap_rows(dataset, 90, seed=0)
+    assert sample.n_rows == 90 and sample.row_sample.statement == "a stratified sample of 90 of 300 rows"
+    assert (sample.y == a).sum() == 30  # a third of the rows are class 'a', as in the table
+    assert ((sample.features["x"] % 3 == 0) == (sample.y == a)).all()  # each row keeps its own target
+    assert sample.fingerprint == dataset.fingerprint
+    assert cap_rows(dataset, 90, seed=0).features.equals(sample.features)
+    assert not cap_rows(dataset, 90, seed=1).features.equals(sample.features)
+    assert cap_rows(dataset, 300, seed=0) is dataset and cap_rows(dataset, None, seed=0) is dataset
+
+
+def test_cap_rows_keeps_a_few_rows_of_a_rare_class():
+    frame = pd.DataFrame({"x": np.arange(400), "y": ["rare"] * 8 + ["common"] * 392})
+    dataset = load_dataset(frame, target="y")
+    sample = cap_rows(dataset, 100, seed=0)
+    assert sample.n_rows == 100 and (sample.y == dataset.classes.index("rare")).sum() == 8  # its 2% share: 2 rows
+
+
+def test_cap_rows_takes_the_most_recent_rows_whole_groups_or_random_rows():
+    n = 120
+    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d")[::-1],
+                          "patient": np.arange(n) // 4, "x": np.arange(n), "y": np.arange(n) % 2})
+    recent = cap_rows(load_dataset(frame, target="y", time_column="when"), 30, seed=0)
+    assert recent.features["when"].tolist() == sorted(frame["when"])[-30:]
+    assert recent.row_sample.statement == "the most recent 30 of 120 rows by 'when'"
+    grouped = cap_rows(load_dataset(frame, target="y", group_column="patient"), 30, seed=0)
+    assert grouped.n_rows == 28 and (grouped.features["patient"].value_counts() == 4).all()  # 7 whole patients
+    assert grouped.row_sample.method == "whole groups"
+    numbers = cap_rows(load_dataset(frame.assign(y=np.linspace(0, 1, n)), target="y"), 30, seed=0)
+    assert numbers.n_rows == 30 and numbers.row_sample.method == "random"
+    assert np.allclose(numbers.y, numbers.features["x"] / (n - 1))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dladvisor import profile as profile_module
 from dladvisor.load import load_dataset
 from dladvisor.profile import SUSPECT_AUC, profile_dataset
 
@@ -112,3 +113,17 @@ def test_data_sufficiency_verdicts(cancer_frame, mixed_frame):
     assert profile_dataset(load_dataset(cancer_frame, target="diagnosis")).data_sufficiency.verdict == "limited"
     # Text columns with ~30 rows per class: embeddings yes, full fine-tuning not yet.
     assert profile_dataset(load_dataset(mixed_frame)).data_sufficiency.verdict == "limited"
+
+
+def test_profile_says_which_checks_ran_on_a_sample(mixed_frame, monkeypatch):
+    dataset = load_dataset(mixed_frame)  # 60 rows
+    whole = profile_dataset(dataset)
+    assert whole.sampled_checks == ()
+    monkeypatch.setattr(profile_module, "LEAKAGE_SAMPLE_ROWS", 40)  # as 20,000 is of a large table
+    monkeypatch.setattr(profile_module, "KIND_SAMPLE_VALUES", 30)
+    sampled = profile_dataset(dataset)
+    assert [(s.check.split()[0], s.rows, s.of_rows) for s in sampled.sampled_checks] == [
+        ("single-column", 40, 60), ("kind", 30, 60)]
+    assert [c.kind for c in sampled.columns] == [c.kind for c in whole.columns]
+    assert sampled.strongest_single_columns != whole.strongest_single_columns  # the screens did read fewer rows
+    assert profile_dataset(dataset) == sampled  # seeded: the same table gives the same profile

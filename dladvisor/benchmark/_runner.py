@@ -287,6 +287,10 @@ def run_benchmark(
         )
     specs = _select(dataset.task, candidates, features)
     device = resolve_device(device)
+    if device == "cpu" and any(s.is_deep for s in specs):
+        import torch
+
+        torch.set_num_threads(usable_cores())  # torch counts the host's cores, not the container's quota
     X = model_frame(dataset, features)
     folds, split = make_folds(dataset, n_folds=n_folds, seed=seed)
     reference = len(folds) - 1 if split.kind == "time-ordered" else 0
