@@ -9,7 +9,7 @@ from dladvisor.benchmark._registry import BuildContext, register_candidate
 
 @register_candidate(
     "mlp", label="MLP (tabular, from scratch)", family="deep", complexity=5, modality="tabular",
-    ladder_step="from scratch",
+    ladder_step="from scratch", parallel_folds=True,
     description="Two hidden layers (256, 128; GELU, dropout 0.1) on standardised, one-hot inputs; AdamW with "
     "warm-up and decay, early stopping on a validation split of the training fold.",
 )
