@@ -1,4 +1,7 @@
-"""The explain stage on small real tables: exact SHAP adds up, columns are recovered from encodings, red flags fire."""
+"""The explain stage on small real tables: every family gets its method, the budget plans the rows, red flags fire.
+
+The tabular explainers themselves (exact SHAP adding up, the forest's row cost) are tested in test_explain_tabular.py.
+"""
 
 from __future__ import annotations
 
@@ -6,62 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dladvisor.benchmark import BuildContext, feature_spec, get_candidate, run_benchmark
-from dladvisor.explain import (
-    Attribution,
-    ModelExplanation,
-    _column_groups,
-    _rank_agreement,
-    _red_flags,
-    _split_pipeline,
-    cramers_v,
-    exact_explainer,
-    explain_models,
-)
+from dladvisor.benchmark import run_benchmark
+from dladvisor.explain import Attribution, ModelExplanation, cramers_v, explain_models
+from dladvisor.explain._common import grouped, rank_agreement, split_budget
+from dladvisor.explain._flags import red_flags
 from dladvisor.load import load_dataset
 from dladvisor.profile import profile_dataset
-
-
-def _fitted(name: str, frame: pd.DataFrame, target: str):
-    dataset = load_dataset(frame, target=target)
-    profile = profile_dataset(dataset)
-    features = feature_spec(profile, dataset)
-    ctx = BuildContext(task=dataset.task, n_classes=len(dataset.classes), features=features, seed=0, n_jobs=1)
-    X = dataset.features[features.all]
-    return get_candidate(name).factory(ctx).fit(X, dataset.y), X
-
-
-def _model_output(estimator, Z):
-    if hasattr(estimator, "get_booster"):
-        import xgboost
-
-        return estimator.get_booster().predict(xgboost.DMatrix(Z, enable_categorical=True), output_margin=True)
-    if hasattr(estimator, "estimators_"):
-        return estimator.predict_proba(Z)
-    return estimator.decision_function(Z)
-
-
-@pytest.mark.parametrize("name,kind", [("xgboost", "tree"), ("random_forest", "tree"), ("linear", "linear")])
-@pytest.mark.parametrize("fixture,target", [("mixed_frame", "label"), ("iris_frame", "species")])
-def test_exact_shap_values_add_up_to_the_model_output(name, kind, fixture, target, request):
-    model, X = _fitted(name, request.getfixturevalue(fixture), target)
-    values, base, Z, estimator = exact_explainer(model, kind, X.iloc[:30])(X.iloc[:20])
-    output = _model_output(estimator, Z)
-    total = values.sum(axis=1) + base
-    if output.ndim == 2 and total.ndim == 1:  # binary forests explain P(class 1)
-        output = output[:, 1]
-    if output.ndim == 2 and total.ndim == 2 and total.shape != output.shape:
-        total = total.T
-    np.testing.assert_allclose(total, output, atol=1e-4)
-
-
-def test_encoded_inputs_map_back_to_their_columns(mixed_frame):
-    model, X = _fitted("linear", mixed_frame, "label")
-    preprocess, _ = _split_pipeline(model)
-    owners = _column_groups(preprocess, list(X.columns))
-    assert set(owners) <= set(X.columns)
-    assert owners.count("region") == 3  # one-hot levels north/south/east
-    assert owners.count("signup") == 3  # days, month, weekday
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +30,7 @@ def leaky(cancer_frame):
     profile = profile_dataset(dataset)
     bench = run_benchmark(dataset, profile, n_folds=3, candidates=["xgboost", "linear", "knn"],
                           time_budget_seconds=60, learning_curves=False)
-    return dataset, profile, bench, explain_models(dataset, bench, profile)
+    return dataset, profile, bench, explain_models(dataset, bench, profile, budget_seconds=20)
 
 
 def test_every_tabular_family_is_explained_with_its_method(leaky):
@@ -105,6 +58,50 @@ def test_leaked_column_tops_the_attribution_and_raises_the_alert(leaky):
     assert "leakage suspect" in flags[0].message
 
 
+def test_every_model_is_explained_whole_within_a_generous_budget(leaky):
+    dataset, profile, bench, report = leaky
+    assert report.budget_seconds == 20
+    for e in report.candidates:
+        assert e.rows_explained == e.rows_planned > 0 and not e.budget_note and not e.cut_short
+        assert e.seconds > 0
+    linear_only = bench.model_copy(update={"candidates": tuple(c for c in bench.candidates if c.name == "linear")})
+    default = explain_models(dataset, linear_only, profile)
+    assert default.budget_seconds == pytest.approx(6.0)  # without a budget: TIME_SHARE of the benchmark's 60 s
+
+
+def test_a_tiny_budget_explains_fewer_rows_but_at_least_the_floor_and_says_so(leaky):
+    from dladvisor.explain._common import EXPLAINERS
+
+    dataset, profile, bench, generous = leaky
+    tiny = explain_models(dataset, bench, profile, budget_seconds=0.001)
+    assert tiny.budget_seconds == 0.001
+    for e in tiny.candidates:
+        kind = {"knn": "permutation", "linear": "linear", "xgboost": "xgboost"}[e.candidate]
+        available = generous.get(e.candidate).rows_planned  # fold 1's held-out rows: 27 of 80
+        floor = EXPLAINERS[kind].floor
+        assert e.rows_explained == e.rows_planned == min(floor, available), e.candidate
+        assert not e.cut_short  # the plan decided, not the clock
+        # Fewer rows than a generous budget explains are a planned cut, and the explanation says why.
+        assert bool(e.budget_note) == (e.rows_planned < available)
+    knn = tiny.get("knn")
+    assert knn.rows_explained == 10 < generous.get("knn").rows_explained
+    assert "10 of 27 rows planned" in knn.budget_note and "10 rows is the least explained" in knn.budget_note
+    assert knn.stability is None  # 10 rows are too few to judge, and no other fold's model is explained
+    # Same budget, same plan: the rows come from the models' sizes, not from the clock.
+    again = explain_models(dataset, bench, profile, budget_seconds=0.001)
+    assert [(e.candidate, e.rows_planned, e.budget_note) for e in again.candidates] == [
+        (e.candidate, e.rows_planned, e.budget_note) for e in tiny.candidates
+    ]
+
+
+def test_the_budget_goes_first_to_what_cheap_models_need():
+    shares = split_budget(10.0, {"linear": 0.5, "xgboost": 2.0, "forest": 100.0, "knn": 50.0})
+    assert shares["linear"] == 0.5 and shares["xgboost"] == 2.0
+    assert shares["forest"] == shares["knn"] == pytest.approx(3.75)  # the rest, split evenly
+    assert sum(shares.values()) == pytest.approx(10.0)
+    assert split_budget(10.0, {"a": 1.0, "b": 2.0}) == {"a": 1.0, "b": 2.0}  # nothing beyond what they need
+
+
 def _explanation(candidate: str, shares: dict[str, float], stability: float = 0.9) -> ModelExplanation:
     return ModelExplanation(
         candidate=candidate, modality="tabular", level="exact post-hoc", method="exact tree SHAP", output="log-odds",
@@ -119,20 +116,20 @@ def test_sensitive_attribute_and_its_proxy_in_the_top_features_are_flagged(leaky
     assert dataset.sensitive_columns == ("sex",)
     assert cramers_v(dataset.features["sex_proxy"], dataset.features["sex"]) > 0.9
     shares = {"mean radius": 0.3, "sex_proxy": 0.25, "sex": 0.2, "mean texture": 0.15, "biopsy_code": 0.1}
-    alerts = _red_flags([_explanation("xgboost", shares)], bench, dataset, profile)
+    alerts = red_flags([_explanation("xgboost", shares)], bench, dataset, profile)
     assert {(a.code, a.column) for a in alerts} == {("sensitive_attribute", "sex"), ("sensitive_proxy", "sex_proxy")}
 
 
 def test_no_flags_for_a_balanced_stable_explanation(leaky):
     dataset, profile, bench, _ = leaky
     shares = {"mean radius": 0.3, "mean texture": 0.25, "mean area": 0.2, "mean perimeter": 0.15, "biopsy_code": 0.1}
-    assert _red_flags([_explanation("xgboost", shares)], bench, dataset, profile) == []
+    assert red_flags([_explanation("xgboost", shares)], bench, dataset, profile) == []
 
 
 def test_unstable_ranking_is_flagged(leaky):
     dataset, profile, bench, _ = leaky
     shares = {"mean radius": 0.3, "mean texture": 0.25, "mean area": 0.2, "mean perimeter": 0.15, "biopsy_code": 0.1}
-    alerts = _red_flags([_explanation("xgboost", shares, stability=0.2)], bench, dataset, profile)
+    alerts = red_flags([_explanation("xgboost", shares, stability=0.2)], bench, dataset, profile)
     assert [a.code for a in alerts] == ["unstable_explanation"]
 
 
@@ -150,8 +147,8 @@ def test_agreement_compares_best_classical_and_best_deep(cancer_frame):
 
 def test_rank_agreement_is_one_for_same_order_and_negative_for_reversed():
     a = {"x": 3.0, "y": 2.0, "z": 1.0, "w": 0.5}
-    assert _rank_agreement(a, {k: v * 10 for k, v in a.items()}) == pytest.approx(1.0)
-    assert _rank_agreement(a, {"x": 0.5, "y": 1.0, "z": 2.0, "w": 3.0}) == pytest.approx(-1.0)
+    assert rank_agreement(a, {k: v * 10 for k, v in a.items()}) == pytest.approx(1.0)
+    assert rank_agreement(a, {"x": 0.5, "y": 1.0, "z": 2.0, "w": 3.0}) == pytest.approx(-1.0)
 
 
 def test_unrelated_columns_have_low_association():
@@ -163,7 +160,7 @@ def test_unrelated_columns_have_low_association():
 def test_correlated_columns_form_one_group_for_stability():
     from sklearn.datasets import load_breast_cancer
 
-    from dladvisor.explain import _grouped, _rank_agreement, correlated_groups
+    from dladvisor.explain import correlated_groups
 
     frame = load_breast_cancer(as_frame=True).frame.drop(columns=["target"])
     groups = correlated_groups(frame)
@@ -172,5 +169,5 @@ def test_correlated_columns_form_one_group_for_stability():
     # Two fold models crediting different synonyms: unstable column by column, identical by group.
     a = {"mean radius": 0.5, "mean perimeter": 0.1, "mean texture": 0.3, "mean smoothness": 0.05}
     b = {"mean radius": 0.1, "mean perimeter": 0.5, "mean texture": 0.3, "mean smoothness": 0.05}
-    assert _rank_agreement(a, b) < 0.5
-    assert _rank_agreement(_grouped(a, groups), _grouped(b, groups)) == 1.0
+    assert rank_agreement(a, b) < 0.5
+    assert rank_agreement(grouped(a, groups), grouped(b, groups)) == 1.0

@@ -100,7 +100,7 @@ def test_shap_explains_every_image_model_with_overlays(ladder, digits_folder):
 
     profile, bench = ladder
     dataset = load_dataset(digits_folder / "digits.csv", target="digit")
-    report = explain_models(dataset, bench, profile, seconds_per_model=30)
+    report = explain_models(dataset, bench, profile, budget_seconds=30 * len(IMAGE_CANDIDATES))
     explained = {e.candidate: e for e in report.candidates}
     assert set(explained) == set(IMAGE_CANDIDATES)
     for e in explained.values():

@@ -172,7 +172,8 @@ def test_shap_explains_every_text_model_by_tokens(ladder):
     from dladvisor.explain import explain_models
 
     dataset, profile, bench = ladder
-    report = explain_models(dataset, bench, profile, seconds_per_model=40)  # time for every held-out review
+    # Time for every held-out review.
+    report = explain_models(dataset, bench, profile, budget_seconds=40 * len(TEXT_CANDIDATES))
     explained = {e.candidate: e for e in report.candidates}
     assert set(explained) == set(TEXT_CANDIDATES)
     finetuned = explained["text_finetune"]
