@@ -11,7 +11,7 @@ from __future__ import annotations
 from dladvisor._frozen import Frozen
 
 # Share of --time-budget per budgeted stage; the remaining 10% covers loading, profiling, costing and the report.
-STAGE_SHARES = {"benchmark": 0.75, "explain": 0.10, "checks": 0.05}
+STAGE_SHARES = {"benchmark": 0.80, "explain": 0.05, "checks": 0.05}
 
 
 class StageTime(Frozen):

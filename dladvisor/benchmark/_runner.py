@@ -58,6 +58,8 @@ ABLATION_MAX_COLUMNS = 2
 # Learning curves are drawn only when at least this much of the benchmark's budget is left beyond the classical
 # model's refits, so the deep curve has time to train.
 MIN_CURVE_SECONDS = 5.0
+# A deep candidate whose share of the time left is below this is skipped rather than trained on a handful of rows.
+MIN_DEEP_SECONDS = 3.0
 
 
 class ColumnAblation(Frozen):
@@ -277,6 +279,7 @@ def run_benchmark(
     """
     from dladvisor.benchmark._torch import resolve_device
 
+    deadline = time.perf_counter() + time_budget_seconds  # importing torch and building the frame count too
     primary = primary_metric or default_primary_metric(dataset.task)
     if primary not in metrics_for(dataset.task):
         raise UserError(f"--metric {primary} does not apply to {dataset.task}; use one of {metrics_for(dataset.task)}.")
@@ -299,7 +302,7 @@ def run_benchmark(
         train, test = folds[reference]
         rng = np.random.default_rng(seed)
         holdout = (train, np.sort(rng.choice(test, min(len(test), CPU_HOLDOUT_ROWS), replace=False)))
-    plan = _Plan(folds=folds, holdout=holdout, device=device, deadline=time.perf_counter() + time_budget_seconds,
+    plan = _Plan(folds=folds, holdout=holdout, device=device, deadline=deadline,
                  reference_fold=reference, workers=usable_cores())
     context = BuildContext(
         task=dataset.task, n_classes=len(dataset.classes), features=features, seed=seed, n_jobs=usable_cores(),
@@ -314,6 +317,12 @@ def run_benchmark(
         # Deep candidates share what is left with the learning curves and the leak refits that follow them.
         deep_left = sum(1 for s in specs[index:] if s.is_deep) + (1 if learning_curves else 0) + strong
         budget = max(0.0, plan.deadline - time.perf_counter()) / max(deep_left, 1) if spec.is_deep else None
+        if budget is not None and budget < MIN_DEEP_SECONDS:
+            results.append(_skipped(spec, dataset, f"time budget: {budget:.1f} s was its share of what was left, "
+                                    f"too little to train (at least {MIN_DEEP_SECONDS:.0f} s); raise --time-budget "
+                                    "to include it."))
+            progress.expect_fewer(len(plan.folds_for(spec)))
+            continue
         try:
             results.append(_run_candidate(spec, context, X, dataset, plan, budget, progress))
         except UserError:
@@ -377,6 +386,14 @@ def _one_line(exc: BaseException) -> str:
     """An exception as one line for the report: its type and the first line of its message."""
     first = (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+def _skipped(spec: CandidateSpec, dataset: Dataset, reason: str) -> CandidateResult:
+    return CandidateResult(
+        name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
+        description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step, status="skipped",
+        reason=reason,
+    )
 
 
 def _failed(spec: CandidateSpec, dataset: Dataset, exc: Exception) -> CandidateResult:
@@ -504,7 +521,11 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
                 reason=f"time budget: stopped {done} (about {projected:.0f} s more needed, {max(remaining, 0):.0f} s "
                 "left); raise --time-budget to include it.",
             )
-        batch = folds[index : index + workers]
+        # Side by side, the first `workers` folds measure the pace; then the rest go at once, so a free worker
+        # takes the next fold (5 folds on 2 workers: 3 rounds' time, not 3 full rounds). A deep model keeps to its
+        # time share itself, so all its folds go at once.
+        whole = workers > 1 and (index > 0 or spec.is_deep)
+        batch = folds[index:] if whole else folds[index : index + workers]
         try:
             if workers > 1:
                 from joblib import Parallel, delayed

@@ -34,8 +34,8 @@ CORRELATED_GROUP = 0.8
 # which is its forward FLOPs where counted (torch models) and else its serialized size in 8-byte numbers (a kNN
 # reads every stored training row; other models read at most what they store). Calibrated by
 # tests/perf/calibrate_explain.py on 2 CPU cores (see its docstring), rounded to the conservative side.
-SECONDS_PER_CELL = 1e-5
-AGNOSTIC_OPERATIONS_PER_SECOND = 5e8
+SECONDS_PER_CELL = 2e-5
+AGNOSTIC_OPERATIONS_PER_SECOND = 1e10
 
 
 class Explainer:

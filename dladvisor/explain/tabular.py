@@ -38,6 +38,8 @@ PREPROCESS_SECONDS_PER_CELL = 5e-5
 FOREST_OPERATIONS_PER_SECOND = 5e8  # shap's C++ tree SHAP, one thread (it holds the GIL)
 BOOSTER_OPERATIONS_PER_SECOND = 1e8  # XGBoost's pred_contribs on 2 threads
 AGNOSTIC_BACKGROUND_ROWS = 20  # every model-agnostic evaluation costs this many predictions
+PERMUTATION_PAIRS = 2  # random column orders, each also run in reverse
+MASKED_CELLS = 4_000_000  # cells of masked inputs stacked into one model call (32 MB of float64)
 
 
 def _width(features) -> int:
@@ -120,35 +122,20 @@ class Permutation(Explainer):
         predictions = _max_evals(_width(features)) * AGNOSTIC_BACKGROUND_ROWS
         return predictions * seconds_per_prediction(candidate, _width(features))
 
-    def warm_up(self, outputs: int) -> None:
-        import shap
-
-        weights = np.arange(1, outputs + 1)
-
-        def f(x):
-            score = np.asarray(x, dtype=float).mean(axis=1)
-            return score if outputs == 1 else np.outer(score, weights)
-
-        shap.PermutationExplainer(f, shap.maskers.Independent(np.zeros((2, 3))))(np.ones((1, 3)), silent=True)
-
     def explain(self, job: Job) -> Raw:
-        import shap
-
         X = job.X
         codec = ColumnCodec(X.iloc[np.concatenate([job.rows, job.background])])
         predict = prediction_function(job.model, job.dataset)
         background = codec.encode(X.iloc[job.background[:AGNOSTIC_BACKGROUND_ROWS]])
-        masker = shap.maskers.Independent(background, max_samples=AGNOSTIC_BACKGROUND_ROWS)
-        explainer = shap.PermutationExplainer(lambda matrix: predict(codec.decode(matrix)), masker, seed=job.seed)
 
         def explain_rows(chunk):
-            values = explainer(codec.encode(X.iloc[chunk]), max_evals=_max_evals(len(codec.columns)),
-                               silent=True).values
-            return reduce_outputs(np.asarray(values), job.dataset.task)
+            values = permutation_shap(lambda matrix: predict(codec.decode(matrix)), codec.encode(X.iloc[chunk]),
+                                      background, pairs=PERMUTATION_PAIRS, seed=job.seed)
+            return reduce_outputs(values, job.dataset.task)
 
-        # The explainer calls the model on many small batches, where OpenMP and BLAS thread teams cost more than they
-        # save: kNN fitted on 400 rows, 40 rows explained on 2 busy cores took 6.0 s with two threads, 1.5 s with
-        # one. Splitting the rows over two joblib threads on top gained 10-20%, within the noise: rows stay serial.
+        # The model is called on large stacked batches, where OpenMP and BLAS thread teams still cost more than they
+        # save for kNN on small data: kNN fitted on 400 rows, 40 rows explained on 2 busy cores took 6.0 s with two
+        # threads, 1.5 s with one.
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1):
@@ -156,8 +143,43 @@ class Permutation(Explainer):
         return Raw(np.vstack(parts), codec.columns, used, elapsed, cut=cut)
 
 
+def permutation_shap(f, rows: np.ndarray, background: np.ndarray, *, pairs: int, seed: int) -> np.ndarray:
+    """Permutation SHAP values of `f` at each row against the background rows (interventional), as shap's
+    PermutationExplainer computes them: for `pairs` random column orders and their reverses (antithetic), switch
+    the columns from background to the row's values one at a time and credit each column with the change in the
+    mean output. Exact for additive models; values add up to f(row) - mean f(background) for every row.
+
+    Written out rather than calling shap's explainer, whose just-in-time compilation costs 6 s per process on 2
+    cores. Every masked input of a chunk is stacked into one call of `f`. Returns (rows, columns[, outputs])."""
+    n_rows, width = rows.shape
+    block = max(1, MASKED_CELLS // (4 * pairs * (width + 1) * len(background) * width))
+    if n_rows > block:  # bound the stacked inputs' memory on wide tables
+        return np.concatenate([permutation_shap(f, rows[i : i + block], background, pairs=pairs, seed=seed)
+                               for i in range(0, n_rows, block)])
+    rng = np.random.default_rng(seed)
+    orders = []
+    for _ in range(pairs):
+        order = rng.permutation(width)
+        orders += [order, order[::-1]]
+    # on[o, s, j]: column j has the row's value at step s (0..width) of order o.
+    on = np.zeros((len(orders), width + 1, width), dtype=bool)
+    for o, order in enumerate(orders):
+        for step in range(1, width + 1):
+            on[o, step] = on[o, step - 1]
+            on[o, step, order[step - 1]] = True
+    masked = np.where(on[None, :, :, None, :], rows[:, None, None, None, :], background[None, None, None, :, :])
+    outputs = np.asarray(f(masked.reshape(-1, width)), dtype=float)
+    outputs = outputs.reshape(n_rows, len(orders), width + 1, len(background), -1).mean(axis=3)
+    steps = np.diff(outputs, axis=2)  # (rows, orders, width, outputs): the change when order[s] switched on
+    values = np.zeros((n_rows, width, outputs.shape[-1]))
+    for o, order in enumerate(orders):
+        values[:, order] += steps[:, o]
+    values /= len(orders)
+    return values[..., 0] if values.shape[-1] == 1 else values
+
+
 def _max_evals(columns: int) -> int:
-    return 2 * (2 * columns + 1)  # two forward-and-back passes over the columns
+    return 2 * PERMUTATION_PAIRS * (columns + 1)  # model evaluations per row, each on every background row
 
 
 def _booster_trees(booster) -> list[tuple[int, int]]:
