@@ -120,12 +120,13 @@ class LearningCurves(Frozen):
 
 
 def learning_curve(
-    name: str, label: str, fit_and_score: Callable[[np.ndarray], tuple[float, int]], train_rows: np.ndarray,
-    y: np.ndarray, *, seed: int, classification: bool, full: CurvePoint | None = None,
+    name: str, label: str, fit_and_score: Callable[[list[np.ndarray]], list[tuple[float, int]]],
+    train_rows: np.ndarray, y: np.ndarray, *, seed: int, classification: bool, full: CurvePoint | None = None,
 ) -> LearningCurve:
     """Score after training on growing, nested subsets of `train_rows` (class proportions kept).
 
-    `full`, when given, is the already measured point for all of `train_rows`, so it is not refitted.
+    `fit_and_score(subsets)` returns (score, rows used) per subset (it may fit them side by side). `full`, when
+    given, is the already measured point for all of `train_rows`, so it is not refitted.
     """
     rng = np.random.default_rng(seed)
     order = rng.permutation(train_rows)
@@ -135,15 +136,11 @@ def learning_curve(
             members = np.flatnonzero(y[order] == label_value)
             ranks[members] = np.arange(len(members)) / len(members)
         order = order[np.argsort(ranks, kind="stable")]
-    points = []
-    for fraction in CURVE_FRACTIONS:
-        if fraction == 1.0 and full is not None:
-            points.append(full)
-            continue
-        subset = np.sort(order[: max(10, int(len(order) * fraction))])
-        score, used = fit_and_score(subset)
-        points.append(CurvePoint(rows_offered=len(subset), rows_used=used, score=round(score, 6)))
-    return LearningCurve(candidate=name, label=label, points=tuple(points))
+    fractions = [f for f in CURVE_FRACTIONS if not (f == 1.0 and full is not None)]
+    subsets = [np.sort(order[: max(10, int(len(order) * fraction))]) for fraction in fractions]
+    points = [CurvePoint(rows_offered=len(subset), rows_used=used, score=round(score, 6))
+              for subset, (score, used) in zip(subsets, fit_and_score(subsets), strict=True)]
+    return LearningCurve(candidate=name, label=label, points=tuple(points) + ((full,) if full is not None else ()))
 
 
 def read_curves(classical: LearningCurve, deep: LearningCurve, *, metric: str, higher_is_better: bool) -> str:
