@@ -289,7 +289,9 @@ def run_benchmark(
             "No column can be used as a feature (all are identifiers or constants); add informative columns."
         )
     specs = _select(dataset.task, candidates, features)
-    warming = _start_workers(usable_cores()) if device != "cuda" and any(s.parallel_folds for s in specs) else None
+    parallel = [s for s in specs if s.parallel_folds]
+    warming = (_start_workers(min(usable_cores(), n_folds), deep=any(s.is_deep for s in parallel))
+               if device != "cuda" and parallel else None)
     try:
         device = resolve_device(device)
     finally:
@@ -355,7 +357,7 @@ def run_benchmark(
                  if classical else [])
     if learning_curves and deep is not None and classical is not None:
         # The classical curve refits 1/4 and 1/2 of a fold; the deep one fits itself into what is left.
-        projected = 0.75 * classical.timing.fit_seconds_per_fold if classical.timing else 0.0
+        projected = 0.75 * _refit_seconds(classical, dataset.n_rows) / max(len(folds), 1)
         remaining = plan.deadline - time.perf_counter()
         if remaining < projected + MIN_CURVE_SECONDS:
             cuts.append(f"learning curves: not drawn, {max(remaining, 0):.0f} s of the benchmark's time budget was "
@@ -507,10 +509,11 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
         description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step, evaluation=evaluation,
         on_holdout=holdout,
     )
+    workers = min(plan.workers, len(folds)) if spec.parallel_folds and plan.device == "cpu" else 1
     if spec.is_deep:
         left = max(0.0, budget - (time.perf_counter() - started_candidate))
-        context = dataclasses.replace(context, max_seconds=FIT_SHARE * left / len(folds))
-    workers = min(plan.workers, len(folds)) if spec.parallel_folds and plan.device == "cpu" else 1
+        rounds = math.ceil(len(folds) / workers)  # folds side by side share the time
+        context = dataclasses.replace(context, max_seconds=FIT_SHARE * left / rounds)
     index = 0
     while index < len(folds):
         remaining = plan.deadline - time.perf_counter()
@@ -596,20 +599,24 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
     )
 
 
-def _start_workers(workers: int):
+def _start_workers(workers: int, deep: bool):
     """Start the worker processes for parallel folds now, importing the model libraries while the main process
     imports torch and builds the frame (about 2 s saved on 2 cores); consume the result before the first fold."""
     if workers < 2:
         return None
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=workers, return_as="generator_unordered")(delayed(_import_models)() for _ in range(workers))
+    return Parallel(n_jobs=workers, return_as="generator_unordered")(
+        delayed(_import_models)(deep) for _ in range(workers))
 
 
-def _import_models() -> None:
+def _import_models(deep: bool) -> None:
     import sklearn.pipeline  # noqa: F401
 
     import dladvisor.benchmark  # noqa: F401  (the candidates and their preprocessing)
+
+    if deep:
+        import torch  # noqa: F401  (else its import lands in the first folds' fit times)
 
 
 @dataclasses.dataclass
@@ -702,6 +709,13 @@ def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, see
                           reading=reading)
 
 
+def _refit_seconds(result: CandidateResult, rows: int) -> float:
+    """Seconds the candidate's K folds took to fit and to predict every row, as measured."""
+    if result.timing is None:
+        return 0.0
+    return result.timing.fit_seconds_total + result.timing.predict_ms_per_1k_rows * rows / 1e6
+
+
 def _strong_columns(profile: DatasetProfile, features: FeatureSpec, dataset: Dataset) -> list:
     """The single columns strong enough to refit the best classical model without (leak check), strongest first."""
     return [s for s in profile.strongest_single_columns
@@ -716,7 +730,7 @@ def _ablate_strong_columns(profile, best, specs, context, X, dataset, plan: _Pla
     n_classes = len(dataset.classes)
     ablations = []
     for single in _strong_columns(profile, context.features, dataset):
-        projected = best.timing.fit_seconds_total if best.timing else 0.0
+        projected = _refit_seconds(best, dataset.n_rows)
         remaining = plan.deadline - time.perf_counter()
         if projected > remaining:
             cuts.append(f"leak check: {best.label} was not refitted without '{single.column}' (about "

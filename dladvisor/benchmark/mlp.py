@@ -30,9 +30,14 @@ LARGE_BATCH_ROWS = 10_000
 
 class TabularMLP(MatrixEstimator):
     def fit(self, X, y):
-        if len(y) >= LARGE_BATCH_ROWS and self.batch_size < 512:
-            self.set_params(batch_size=512, learning_rate=self.learning_rate * 2, patience=min(self.patience, 4))
-        return super().fit(X, y)
+        if len(y) < LARGE_BATCH_ROWS or self.batch_size >= 512:
+            return super().fit(X, y)
+        chosen = self.get_params()
+        self.set_params(batch_size=512, learning_rate=self.learning_rate * 2, patience=min(self.patience, 4))
+        try:
+            return super().fit(X, y)
+        finally:
+            self.set_params(**chosen)  # the parameters stay as given (scikit-learn's rule); the log has the batch
 
     def _matrix(self, X, *, fitting: bool):
         return X.toarray() if hasattr(X, "toarray") else X

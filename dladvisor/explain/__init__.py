@@ -111,6 +111,7 @@ def explain_models(
     benchmark's time budget), split among the candidates by what their usual samples would cost."""
     features, X = benchmark.features, benchmark.frame
     budget = TIME_SHARE * benchmark.time_budget_seconds if budget_seconds is None else float(budget_seconds)
+    # (called without a budget, e.g. from a notebook: a share of the benchmark's own budget, as in `assess`)
     candidates = [c for c in benchmark.completed if c.family != "baseline"]
     groups = correlated_groups(X[list(features.numeric)]) if features.numeric else {}
     skipped: dict[str, str] = {}
