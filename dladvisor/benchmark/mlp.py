@@ -26,6 +26,9 @@ def mlp(ctx: BuildContext):
 # From this many training rows, batches of 512 at twice the learning rate: on a CPU the same validation loss in
 # about 60% of the time (adult census, 26k rows: ROC-AUC 0.906 either way, 3.8 s instead of 6.4 s per fold).
 LARGE_BATCH_ROWS = 10_000
+# ...and a learning-rate schedule over 30 epochs rather than 60: with this many rows an epoch is many steps, and the
+# shorter warm-up and decay converge sooner (adult, 3 folds: ROC-AUC 0.9147 mean either way, 25% less time).
+LARGE_EPOCHS = 30
 
 
 class TabularMLP(MatrixEstimator):
@@ -33,7 +36,8 @@ class TabularMLP(MatrixEstimator):
         if len(y) < LARGE_BATCH_ROWS or self.batch_size >= 512:
             return super().fit(X, y)
         chosen = self.get_params()
-        self.set_params(batch_size=512, learning_rate=self.learning_rate * 2, patience=min(self.patience, 4))
+        self.set_params(batch_size=512, learning_rate=self.learning_rate * 2, patience=min(self.patience, 4),
+                        epochs=min(self.epochs, LARGE_EPOCHS))
         try:
             return super().fit(X, y)
         finally:
