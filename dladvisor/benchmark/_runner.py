@@ -540,8 +540,9 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
 
                 single = dataclasses.replace(context, n_jobs=1)
                 outcomes = Parallel(n_jobs=workers)(
-                    delayed(_fit_fold)(spec.factory, single, X, y, train, test, n_classes, "cpu")
-                    for train, test in batch
+                    delayed(_fit_fold)(spec.factory, single, X, y, train, test, n_classes, "cpu",
+                                       count_flops=index + i == 0)
+                    for i, (train, test) in enumerate(batch)
                 )
             else:
                 device = plan.device if spec.is_deep else "cpu"
@@ -569,7 +570,7 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
                 latency = _single_row_latency_ms(model, X.iloc[test], n_classes)
                 size_bytes = _model_size(model)
                 params = count_parameters(model)
-                flops = forward_flops_per_sample(model, X.iloc[test[:8]])
+                flops = fold.flops if fold.flops is not None else forward_flops_per_sample(model, X.iloc[test[:8]])
             if index < KEPT_FOLD_MODELS:
                 kept_models.append(model)
             index += 1
@@ -629,10 +630,15 @@ class _Fold:
     predict_seconds: float
     host_mb: float
     gpu_mb: float | None
+    flops: float | None = None  # forward FLOPs per sample, when asked for
 
 
-def _fit_fold(factory, context: BuildContext, X, y, train, test, n_classes: int, device: str) -> _Fold:
-    """Fit a fresh model on the training rows and predict the test rows (in a worker process for parallel folds)."""
+def _fit_fold(factory, context: BuildContext, X, y, train, test, n_classes: int, device: str,
+              count_flops: bool = False) -> _Fold:
+    """Fit a fresh model on the training rows and predict the test rows (in a worker process for parallel folds).
+
+    `count_flops` also counts the model's forward FLOPs per sample here: a count, not a timing, so a busy worker
+    gives the same figure, and torch's counter costs ~1 s on first use, which a worker pays beside the others."""
     model = factory(context)
     with PeakMemory(device) as memory:
         started = time.perf_counter()
@@ -640,7 +646,9 @@ def _fit_fold(factory, context: BuildContext, X, y, train, test, n_classes: int,
         fit = time.perf_counter() - started
     started = time.perf_counter()
     prediction = predict(model, X.iloc[test], n_classes)
-    return _Fold(model, prediction, fit, time.perf_counter() - started, memory.host_mb, memory.gpu_mb)
+    predicted = time.perf_counter() - started
+    flops = forward_flops_per_sample(model, X.iloc[test[:8]]) if count_flops else None
+    return _Fold(model, prediction, fit, predicted, memory.host_mb, memory.gpu_mb, flops)
 
 
 def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, seed, progress) -> LearningCurves:
