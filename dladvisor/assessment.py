@@ -148,6 +148,12 @@ def benchmark_cuts(benchmark: BenchmarkResult) -> tuple[str, ...]:
     return (*cuts, *benchmark.cuts)
 
 
+def explain_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport) -> tuple[str, ...]:
+    """What the explain stage's budget cut, model by model: planned row cuts, then the clock's."""
+    return tuple(f"{benchmark.get(e.candidate).label}: {note}" for e in explanation.candidates
+                 for note in (e.budget_note, e.cut_short) if note)
+
+
 def clock_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport, checks: ChecksReport) -> tuple[str, ...]:
     """The cuts the wall clock decided (rather than the data and options): the same seed may differ next run."""
     cuts = list(benchmark_cuts(benchmark))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, benchmark_cuts, clock_cuts
+from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, benchmark_cuts, clock_cuts, explain_cuts
 from dladvisor.benchmark import run_benchmark
 from dladvisor.budget import StageTime, stage_budget
 from dladvisor.checks import run_checks
@@ -88,7 +88,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         on_progress=lambda done, total: progress("explain", done, total),
     )
     progress("explain", 1, 1)
-    stages.append(clock.lap("explain", stage_budget("explain", total), explanation.cuts))
+    stages.append(clock.lap("explain", stage_budget("explain", total), explain_cuts(benchmark, explanation)))
     progress("checks", 0, 1)
     checks = run_checks(
         dataset, benchmark, profile, seed=config.seed, budget_seconds=stage_budget("checks", total),

@@ -83,9 +83,3 @@ class ExplanationReport(Frozen):
 
     def get(self, name: str) -> ModelExplanation | None:
         return next((c for c in self.candidates if c.candidate == name), None)
-
-    @property
-    def cuts(self) -> tuple[str, ...]:
-        """What the stage's budget cut, model by model: planned row cuts, then the clock's."""
-        return tuple(f"{c.candidate}: {note}" for c in self.candidates for note in (c.budget_note, c.cut_short)
-                     if note)
