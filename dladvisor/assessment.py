@@ -150,8 +150,10 @@ def benchmark_cuts(benchmark: BenchmarkResult) -> tuple[str, ...]:
 
 def explain_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport) -> tuple[str, ...]:
     """What the explain stage's budget cut, model by model: planned row cuts, then the clock's."""
-    return tuple(f"{benchmark.get(e.candidate).label}: {note}" for e in explanation.candidates
-                 for note in (e.budget_note, e.cut_short) if note)
+    skipped = tuple(f"{benchmark.get(name).label}: not explained; {explanation.not_explained[name]}"
+                    for name in explanation.cut_for_budget)
+    return skipped + tuple(f"{benchmark.get(e.candidate).label}: {note}" for e in explanation.candidates
+                           for note in (e.budget_note, e.cut_short) if note)
 
 
 def clock_cuts(benchmark: BenchmarkResult, explanation: ExplanationReport, checks: ChecksReport) -> tuple[str, ...]:

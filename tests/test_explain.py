@@ -69,29 +69,34 @@ def test_every_model_is_explained_whole_within_a_generous_budget(leaky):
     assert default.budget_seconds == pytest.approx(3.75)  # without a budget: 5% of a run whose benchmark had 60 s (80%)
 
 
-def test_a_tiny_budget_explains_fewer_rows_but_at_least_the_floor_and_says_so(leaky):
+def test_a_tiny_budget_explains_the_best_model_on_its_floor_and_skips_the_others_saying_so(leaky):
     from dladvisor.explain._common import EXPLAINERS
 
     dataset, profile, bench, generous = leaky
     tiny = explain_models(dataset, bench, profile, budget_seconds=0.001)
     assert tiny.budget_seconds == 0.001
+    best = bench.best("classical").name
+    assert best in {e.candidate for e in tiny.candidates}  # the best model is always explained
     for e in tiny.candidates:
         kind = {"knn": "permutation", "linear": "linear", "xgboost": "xgboost"}[e.candidate]
         available = generous.get(e.candidate).rows_planned  # fold 1's held-out rows: 27 of 80
         floor = EXPLAINERS[kind].floor
         assert e.rows_explained == e.rows_planned == min(floor, available), e.candidate
         assert not e.cut_short  # the plan decided, not the clock
-        # Fewer rows than a generous budget explains are a planned cut, and the explanation says why.
         assert bool(e.budget_note) == (e.rows_planned < available)
-    knn = tiny.get("knn")
-    assert knn.rows_explained == 10 < generous.get("knn").rows_explained
-    assert "10 of 27 rows planned" in knn.budget_note and "10 rows is the least explained" in knn.budget_note
-    assert knn.stability is None  # 10 rows are too few to judge, and no other fold's model is explained
+        # another model is explained only when its rows reach what it takes to judge the ranking (here: all 27)
+        assert e.candidate == best or e.rows_planned == available
+    # kNN's share covers its floor of 10 rows out of 27: too few to judge an explanation, so it is skipped, saying so.
+    assert best != "knn" and tiny.cut_for_budget == ("knn",) and tiny.get("knn") is None
+    assert "covers 10 rows" in tiny.not_explained["knn"]
+    assert "fewer than the 27 needed to judge its explanation" in tiny.not_explained["knn"]
+    assert generous.get("knn").rows_explained > 10 and not generous.cut_for_budget
     # Same budget, same plan: the rows come from the models' sizes, not from the clock.
     again = explain_models(dataset, bench, profile, budget_seconds=0.001)
     assert [(e.candidate, e.rows_planned, e.budget_note) for e in again.candidates] == [
         (e.candidate, e.rows_planned, e.budget_note) for e in tiny.candidates
     ]
+    assert again.cut_for_budget == tiny.cut_for_budget
 
 
 def test_the_budget_goes_first_to_what_cheap_models_need():

@@ -1,4 +1,4 @@
-"""Explain stage: SHAP attributions for every completed candidate, how stable they are, and red flags.
+"""Explain stage: SHAP attributions for the completed candidates, how stable they are, and red flags.
 
 Each candidate gets the fastest exact explainer its family allows, on held-out rows of the fold its model was
 fitted on: `tabular.py` (XGBoost's own tree SHAP, path-dependent tree SHAP for forests, linear SHAP, permutation SHAP
@@ -6,9 +6,12 @@ for any other model), `text.py` (Partition SHAP over tokens) and `image.py` (Par
 
 The stage has one budget (`budget_seconds`). It is split among the candidates from what each would cost, estimated
 from the fitted model's size (trees' leaves and depth, parameters, FLOPs), and each candidate's rows are planned
-from its share, so the same data and options explain the same rows every run. The clock is only a safety net: a run
-it cuts is flagged as not reproducible. Stability compares the top-k ranking of models fitted on different folds
-(or, for models evaluated on one hold-out split, two halves of the explained rows).
+from its share, so the same data and options explain the same rows every run. The best classical and the best
+deep model are always explained; another model is skipped when its share covers fewer rows than its explainer's
+usual sample and than it takes to judge stability (STABILITY_MIN_ROWS), and the report lists it among the cuts.
+The clock is only a safety net: a run it cuts is flagged as not reproducible. Stability compares the top-k ranking
+of models fitted on different folds (or, for models evaluated on one hold-out split, two halves of the explained
+rows).
 
 To add a way of explaining a model:
 
@@ -134,11 +137,24 @@ def explain_models(
     # The clock allows a model at least an even split of the budget: a cheap model's share is its estimated need,
     # which does not count one-off costs (building the explainer), and the clock is a net, not the planner.
     even = budget / max(len(shares), 1)
-    explanations, compile_seconds = [], 0.0
+    contenders = {c.name for c in (benchmark.best("classical"), benchmark.best("deep")) if c is not None}
+    explanations, compile_seconds, cut = [], 0.0, []
     for done, candidate in enumerate(candidates):
         if candidate.name in planned:
             explainer, cost, available = planned[candidate.name]
             plan = plan_rows(explainer, candidate, shares[candidate.name], cost, available)
+            needed = min(explainer.planned_rows(candidate), STABILITY_MIN_ROWS, available)
+            if candidate.name not in contenders and plan.first < needed:
+                # Too few rows to judge the ranking: skip it rather than report noise (the contenders always run).
+                skipped[candidate.name] = (
+                    f"its share of the explain budget ({shares[candidate.name]:.1f} s) covers {plan.first} rows at "
+                    f"about {cost * 1000:.3g} ms a row, fewer than the {needed} needed to judge its explanation; "
+                    "the best classical and best deep models are always explained, the others when the budget "
+                    "covers them (raise --time-budget)")
+                cut.append(candidate.name)
+                if on_progress:
+                    on_progress(done + 1, len(candidates))
+                continue
             try:
                 compile_seconds += warm_up(explainer, n_outputs(dataset))
                 explanations.append(_explain_candidate(
@@ -150,7 +166,7 @@ def explain_models(
     return ExplanationReport(
         method=METHOD, candidates=tuple(explanations), agreement=agreement(benchmark, explanations),
         alerts=tuple(red_flags(explanations, benchmark, dataset, profile)), not_explained=skipped,
-        budget_seconds=round(budget, 3), compile_seconds=round(compile_seconds, 2),
+        budget_seconds=round(budget, 3), compile_seconds=round(compile_seconds, 2), cut_for_budget=tuple(cut),
     )
 
 

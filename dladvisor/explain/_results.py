@@ -80,6 +80,7 @@ class ExplanationReport(Frozen):
     not_explained: dict[str, str] = {}
     budget_seconds: float = 0.0  # the explain stage's budget, split among the candidates
     compile_seconds: float = 0.0  # SHAP's one-off just-in-time compilation, outside the per-row timings
+    cut_for_budget: tuple[str, ...] = ()  # candidates in `not_explained` because their share covered too few rows
 
     def get(self, name: str) -> ModelExplanation | None:
         return next((c for c in self.candidates if c.candidate == name), None)
