@@ -403,6 +403,24 @@ def playbooks_list() -> None:
     playbook_list(console, [load_playbook(name) for name in available()])
 
 
+@playbooks_app.command("path")
+@_user_errors
+def playbooks_path() -> None:
+    """Where playbooks are read from: the bundled folder, then the user folders, in search order.
+
+    Put NAME.yaml in a user folder and `--playbook NAME` finds it; a bundled name always means the bundled playbook.
+    """
+    from dladvisor.playbooks import BUNDLED_DIR, USER_DIRS_ENV, shadowed, user_dirs
+
+    *listed, config_dir = user_dirs()
+    folders = [(BUNDLED_DIR, "bundled"), *((d, f"${USER_DIRS_ENV}") for d in listed), (config_dir, "user config")]
+    for folder, origin in folders:
+        sys.stdout.write(f"{folder}\t{origin}{'' if folder.is_dir() else ' (does not exist yet)'}\n")
+    for path in shadowed():
+        console.print(f"[yellow]shadowed:[/] {path} has the name of an earlier playbook; rename it to use it by name.",
+                      highlight=False, soft_wrap=True)
+
+
 @playbooks_app.command("show")
 @_user_errors
 def playbooks_show(name: Annotated[str, typer.Argument(help="A playbook name (see `list`) or a YAML file.")]) -> None:
