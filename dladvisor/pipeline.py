@@ -11,8 +11,8 @@ from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, benchmark_cut
 from dladvisor.benchmark import run_benchmark
 from dladvisor.budget import StageTime, stage_budget
 from dladvisor.checks import run_checks
-from dladvisor.config import AssessConfig, check_config
-from dladvisor.cost import measure_costs
+from dladvisor.config import AssessConfig
+from dladvisor.cost import check_cost_options, measure_costs
 from dladvisor.explain import explain_models
 from dladvisor.load import Dataset, cap_rows, load_dataset
 from dladvisor.playbooks import resolve as resolve_playbook
@@ -56,7 +56,8 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     total = config.time_budget_seconds
     stages: list[StageTime] = []
     clock = _StageClock()
-    check_config(config)  # every option, before any data is read (the CLI and dladvisor.assess did it already)
+    load_prices(config.price_table)  # a bad price table should fail before any training, not after
+    check_cost_options(retrain=config.retrain, serving=config.serving, peak_factor=config.peak_factor)
     dataset, profile = load_and_profile(config, frame=frame, progress=progress)
     dataset = cap_rows(dataset, config.max_rows, seed=config.seed)  # the profile read every row; the rest read these
     stages.append(clock.lap("load and profile"))
