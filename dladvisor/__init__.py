@@ -1,6 +1,10 @@
 """dladvisor: is deep learning worth it for this dataset, at these stakes, at this cost?
 
-The pipeline is load -> profile -> benchmark -> cost -> explain -> recommend -> report; `assess` runs it all.
+The pipeline is load -> profile -> benchmark -> cost -> explain -> recommend -> report; `assess` runs it all:
+
+    import dladvisor
+    assessment = dladvisor.assess(df, target="label", stakes="high", time_budget="2m")
+    assessment.passed(), assessment.to_json(), assessment.write("reports/mine")
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ __all__ = ["AssessConfig", "Assessment", "UserError", "__version__", "assess"]
 def __getattr__(name: str):
     # Lazy, so `import dladvisor` (and `dladvisor --help`) stays instant.
     if name == "assess":
-        from dladvisor.pipeline import assess
+        from dladvisor.api import assess
 
         return assess
     if name == "Assessment":

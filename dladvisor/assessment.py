@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from dladvisor import __version__
@@ -97,6 +100,48 @@ class Assessment(Frozen):
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    # -- the Python API: what a notebook or script does with a finished assessment ---------------------------------
+
+    def to_json(self) -> str:
+        """The JSON of report.json, exactly as the CLI writes it."""
+        from dladvisor.report import render_json
+
+        return render_json(self)
+
+    def write(self, folder: str | os.PathLike | None = None) -> Path:
+        """Write the report the CLI writes (report.md, report.json, plots/) into `folder` (default: the `out` option,
+        else reports/<data name>); an earlier report there is replaced only once the new one is complete."""
+        from dladvisor.config import default_out_dir
+        from dladvisor.report import write_report
+
+        return write_report(self, Path(folder or self.config.out or default_out_dir(self.config.data)))
+
+    def passed(self, fail_on_warn: bool = False, gates: Iterable[str] = ()) -> bool:
+        """The CI gate: False when the playbook's verdict is FAIL (or WARN, with `fail_on_warn`) or a gate fails.
+
+        Gates are the CLI's (`"best.roc_auc>=0.85"`), checked by the same code on the same JSON: this is True exactly
+        when `dladvisor gate report.json --gate 'verdict!=FAIL' [--gate 'verdict!=WARN'] [--gate G ...]` exits 0.
+        """
+        from dladvisor.gate import evaluate_gates
+
+        gates = [gates] if isinstance(gates, str) else list(gates)
+        expressions = ["verdict!=FAIL", *(["verdict!=WARN"] if fail_on_warn else []), *gates]
+        return all(result.passed for result in evaluate_gates(json.loads(self.to_json()), expressions))
+
+    def _repr_markdown_(self) -> str:
+        from dladvisor.notebook import summary_markdown
+
+        return summary_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from dladvisor.notebook import summary_html
+
+        return summary_html(self)
+
+    def __repr__(self) -> str:  # pydantic's would print every stage's result
+        rec = self.recommendation
+        return f"<Assessment {rec.verdict} ({rec.confidence} confidence) of {self.dataset.source!r}: {rec.headline}>"
 
 
 def without_volatile(value: Any) -> Any:

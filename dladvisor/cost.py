@@ -115,8 +115,11 @@ class CostReport(Frozen):
         return next((c for c in self.candidates if c.name == name), None)
 
 
-def check_cost_options(*, retrain: str, serving: str, peak_factor: float) -> None:
-    """Raise a UserError naming the option and its fix; called before any training."""
+def check_cost_options(*, retrain: str, serving: str, peak_factor: float, predictions_per_month: int = 0) -> None:
+    """Raise a UserError naming the option and its fix; called before any data is read."""
+    if predictions_per_month < 0:
+        raise UserError(f"--predictions-per-month must be zero or more, got {predictions_per_month:,}; e.g. "
+                        "--predictions-per-month 1000000.")
     if retrain not in RUNS_PER_YEAR:
         raise UserError(f"Unknown --retrain '{retrain}'; use one of {', '.join(RUNS_PER_YEAR)}.")
     if serving not in SERVING_MODES:

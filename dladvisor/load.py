@@ -400,6 +400,27 @@ def _looks_like_text(text: str) -> bool:
     return "\x00" not in sample and control <= len(sample) * 0.01
 
 
+def _column_options(group_column, time_column, sensitive_columns, drop_columns) -> list[tuple[str, str | None]]:
+    named = [("--group-col", group_column), ("--time-col", time_column)]
+    return named + [("--sensitive", c) for c in sensitive_columns] + [("--drop", c) for c in drop_columns]
+
+
+def check_column_options(
+    *, target: str | None = None, group_column: str | None = None, time_column: str | None = None,
+    sensitive_columns: tuple[str, ...] = (), drop_columns: tuple[str, ...] = (), trusted_columns: tuple[str, ...] = (),
+) -> None:
+    """The column options' conflicts that need no data (the target named in another option, a column both dropped
+    and used); checked before reading and again once the target is known."""
+    named = _column_options(group_column, time_column, sensitive_columns, drop_columns)
+    for option, column in named + [("--known-at-prediction", c) for c in trusted_columns]:
+        if column is not None and column == target:
+            raise UserError(f"{option} '{column}' is the target; pick another column.")
+    for column in drop_columns:
+        for option, other in named:
+            if other == column and option != "--drop":
+                raise UserError(f"--drop '{column}' is also given to {option}; drop it or use it, not both.")
+
+
 def load_dataset(
     source: Path | str | pd.DataFrame,
     *,
@@ -443,18 +464,14 @@ def load_dataset(
         name = source_name or str(source)
 
     target_name = _resolve_target(frame, target)
-    named = [("--group-col", group_column), ("--time-col", time_column)]
-    named += [("--sensitive", c) for c in sensitive_columns] + [("--drop", c) for c in drop_columns]
+    named = _column_options(group_column, time_column, sensitive_columns, drop_columns)
     for option, column in named + [("--known-at-prediction", c) for c in trusted_columns]:
         if column is not None and column not in frame.columns:
             raise UserError(f"{option} '{column}' is not a column; {_columns_hint(frame, column)}")
-        if column is not None and column == target_name:
-            raise UserError(f"{option} '{column}' is the target; pick another column.")
-
-    for column in drop_columns:
-        for option, other in named:
-            if other == column and option != "--drop":
-                raise UserError(f"--drop '{column}' is also given to {option}; drop it or use it, not both.")
+    check_column_options(
+        target=target_name, group_column=group_column, time_column=time_column, sensitive_columns=sensitive_columns,
+        drop_columns=drop_columns, trusted_columns=trusted_columns,
+    )
     frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
 
     notes: list[LoadNote] = []

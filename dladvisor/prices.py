@@ -77,10 +77,11 @@ class PriceTable(BaseModel):
 
     def with_overrides(self, *, cpu_hourly: float | None = None, gpu_hourly: float | None = None) -> PriceTable:
         instances = dict(self.instances)
-        for name, price in ((self.default_cpu, cpu_hourly), (self.default_gpu, gpu_hourly)):
+        for name, price, option in ((self.default_cpu, cpu_hourly, "--cpu-hourly"),
+                                    (self.default_gpu, gpu_hourly, "--gpu-hourly")):
             if price is not None:
-                if price <= 0:
-                    raise UserError(f"Hourly prices must be positive (got {price}); pass e.g. --gpu-hourly 1.2.")
+                if not price > 0:
+                    raise UserError(f"{option} must be a positive price in USD (got {price}); e.g. {option} 1.2.")
                 instances[name] = instances[name].model_copy(update={"hourly_usd": price})
         return self.model_copy(update={"instances": instances})
 

@@ -152,11 +152,15 @@ def comparison_table(console: Console, comparison) -> None:
 
 
 def playbook_list(console: Console, playbooks) -> None:
+    from dladvisor.playbooks import is_bundled
+
     table = Table(title="Playbooks", title_justify="left")
     for name in ("Name", "Version", "Stakes", "For"):
         table.add_column(name)
+    table.add_column("From", overflow="fold")  # a user playbook's whole path, never cut short
     for p in playbooks:
-        table.add_row(p.name, str(p.version), p.stakes, ", ".join(p.examples) or p.description)
+        table.add_row(p.name, str(p.version), p.stakes, ", ".join(p.examples) or p.description,
+                      "bundled" if is_bundled(p.source) else p.source)
     console.print(table)
 
 

@@ -21,7 +21,7 @@ def cancer_csv(tmp_path, cancer_frame):
 
 @pytest.mark.parametrize("command", [
     [], ["assess"], ["profile"], ["demo"], ["estimate"], ["gate"], ["compare"], ["playbooks"], ["playbooks", "list"],
-    ["playbooks", "show"], ["playbooks", "validate"],
+    ["playbooks", "show"], ["playbooks", "validate"], ["playbooks", "path"],
 ])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
@@ -135,6 +135,54 @@ def test_bad_input_is_one_red_line_and_exit_code_2(tmp_path):
         assert len(errors) == 1 and message in errors[0], (args, result.output)
         assert "Traceback" not in result.output
     assert not reports.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--metric", "auc"], "Unknown --metric 'auc'; did you mean 'roc_auc'? Metrics: roc_auc, accuracy,"),
+    (["--metric", "rmse", "--task", "binary"], "--metric rmse does not apply to a binary target; use one of roc_auc,"),
+    (["--device", "tpu"], "Unknown --device 'tpu'; use auto, cpu or cuda."),
+    (["--device", "gpu"], "did you mean 'cuda'?"),
+    (["-c", "linear", "-c", "xgbost"], "Unknown candidate 'xgbost'. Did you mean 'xgboost'?"),
+    (["--folds", "1"], "--folds must be at least 2"),
+    (["--time-budget", "0s"], "must be longer than zero"),
+    (["--max-rows", "lots"], "Cannot read --max-rows 'lots'"),
+    (["--task", "banana"], "Unknown task 'banana'"),
+    (["--gate", "best.roc_auc=>0.5"], "Cannot read gate"),
+    (["--playbook", "hgh-stakes"], "did you mean 'high-stakes'?"),
+    (["--playbook", "mine.yaml"], "Playbook file 'mine.yaml' not found"),
+    (["--stakes", "extreme"], "Unknown --stakes 'extreme'"),
+    (["--encoding", "latin-99"], "Unknown --encoding 'latin-99'"),
+    (["--retrain", "hourly"], "Unknown --retrain 'hourly'"),
+    (["--serving", "nightly"], "Unknown --serving 'nightly'"),
+    (["--peak-factor", "0.5"], "--peak-factor must be at least 1"),
+    (["--predictions-per-month", "-1"], "--predictions-per-month must be zero or more"),
+    (["--price-table", "no-prices.yaml"], "Price table no-prices.yaml not found"),
+    (["--gpu-hourly", "0"], "--gpu-hourly must be a positive price"),
+    (["--target", "y", "--sensitive", "y"], "--sensitive 'y' is the target"),
+    (["--drop", "age", "--group-col", "age"], "--drop 'age' is also given to --group-col"),
+    (["--out", "{file}/report"], "cannot be created"),
+    (["--junit", "{file}/gates.xml"], "cannot be created"),
+])
+def test_every_option_is_checked_before_the_data_is_read(tmp_path, extra, message):
+    """The data file does not exist: reading it would fail with 'File not found', so the option's error came first."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    extra = [arg.replace("{file}", str(a_file)) for arg in extra]
+    out = [] if "--out" in extra else ["--out", str(tmp_path / "out")]
+    result = runner.invoke(app, ["assess", str(tmp_path / "missing.csv"), *out, *extra])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
+    assert "('" not in lines[0] and "['" not in lines[0]  # lists read as lists, not as Python tuples
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_metric_that_does_not_suit_the_inferred_task_names_the_task_and_the_metrics(cancer_csv, tmp_path):
+    result = runner.invoke(app, ["assess", str(cancer_csv), "-t", "diagnosis", "--metric", "r2", "-c", "linear",
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert ("--metric r2 does not apply to a binary target; use one of roc_auc, accuracy, balanced_accuracy, "
+            "f1_macro, log_loss.") in " ".join(result.output.split())
 
 
 def test_out_folder_with_user_files_is_refused_before_any_work(cancer_csv, tmp_path):
@@ -252,6 +300,24 @@ def test_compare_catches_a_degraded_run(report_json, tmp_path):
     result = runner.invoke(app, ["compare", str(report_json), str(worse)])
     assert result.exit_code == 1 and "regression" in result.output
     assert runner.invoke(app, ["compare", str(report_json), str(worse), "--no-fail"]).exit_code == 0
+
+
+def test_playbooks_path_lists_the_bundled_then_the_user_folders(tmp_path, monkeypatch):
+    from dladvisor.playbooks import BUNDLED_DIR
+
+    monkeypatch.setenv("DLADVISOR_PLAYBOOKS", str(tmp_path / "team"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "acme.yaml").write_text("include: default\nname: acme\nversion: 1\n")
+    result = runner.invoke(app, ["playbooks", "path"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"{BUNDLED_DIR}\tbundled", f"{tmp_path / 'team'}\t$DLADVISOR_PLAYBOOKS",
+        f"{tmp_path / 'config' / 'dladvisor' / 'playbooks'}\tuser config (does not exist yet)",
+    ]
+    listed = runner.invoke(app, ["playbooks", "list"])
+    row = next(line for line in listed.output.splitlines() if line.startswith("│ acme "))
+    assert listed.exit_code == 0 and "bundled" not in row and "/" in row
 
 
 def test_playbooks_commands(tmp_path):

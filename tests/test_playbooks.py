@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dladvisor.errors import UserError
-from dladvisor.playbooks import CRITERIA, STAKES_PLAYBOOK, available, load_playbook, resolve
+from dladvisor.playbooks import (
+    BUNDLED_DIR,
+    CRITERIA,
+    STAKES_PLAYBOOK,
+    available,
+    is_bundled,
+    load_playbook,
+    resolve,
+    shadowed,
+    user_dirs,
+)
+
+BUNDLED = sorted(p.stem for p in BUNDLED_DIR.glob("*.yaml"))  # not available(): that also lists this user's own
 
 REQUIRED = {"default", "low-stakes-automation", "high-stakes-credit", "high-stakes-health", "employment", "legal",
             "language"}
@@ -16,11 +30,38 @@ def test_the_required_playbooks_are_bundled():
     assert set(STAKES_PLAYBOOK.values()) <= set(available())
 
 
-@pytest.mark.parametrize("name", available())
+@pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_playbook_is_complete(name):
     playbook = load_playbook(name)
     assert set(playbook.criteria) == set(CRITERIA)  # every criterion stated, directly or through include
     assert playbook.description and playbook.intended_use and playbook.risks
+
+
+def test_bundled_playbooks_live_inside_the_package():
+    import dladvisor
+
+    assert Path(dladvisor.__file__).resolve().parent / "playbooks" == BUNDLED_DIR
+    assert set(BUNDLED) >= REQUIRED and all(is_bundled(load_playbook(name).source) for name in BUNDLED)
+
+
+def test_user_playbooks_are_found_by_name_and_cannot_replace_a_bundled_one(tmp_path, monkeypatch):
+    team, config_home = tmp_path / "team", tmp_path / "config"
+    (config_home / "dladvisor" / "playbooks").mkdir(parents=True)
+    team.mkdir()
+    (team / "acme.yaml").write_text("include: high-stakes\nname: acme\nversion: 2\n")
+    (config_home / "dladvisor" / "playbooks" / "mine.yaml").write_text("include: acme\nname: mine\nversion: 1\n")
+    (team / "default.yaml").write_text("include: default\nname: not-the-default\nversion: 9\n")
+    monkeypatch.setenv("DLADVISOR_PLAYBOOKS", str(team))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    assert user_dirs() == [team, config_home / "dladvisor" / "playbooks"]
+    acme = resolve("acme")
+    assert acme.version == 2 and acme.stakes == "high" and acme.source == str(team / "acme.yaml")
+    assert load_playbook("mine").criteria == acme.criteria  # a user playbook may include another user one
+    assert load_playbook("default").name == "default"  # a bundled name means the bundled playbook
+    assert shadowed() == [team / "default.yaml"]
+    assert {"acme", "mine", "default"} <= set(available())
+    with pytest.raises(UserError, match="dladvisor playbooks path"):
+        load_playbook("acmee-unknown")
 
 
 def test_include_merges_criteria_and_the_including_file_wins():

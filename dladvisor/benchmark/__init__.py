@@ -20,12 +20,20 @@ from dladvisor.benchmark._metrics import (
     LOWER_IS_BETTER,
     METRIC_LABELS,
     MetricSummary,
+    check_metric,
     format_number,
     metrics_for,
     score_fold,
 )
 from dladvisor.benchmark._pretrained import in_memory_images, read_image, resolve_image_paths, uncached
-from dladvisor.benchmark._registry import BuildContext, FeatureSpec, get_candidate, list_candidates, register_candidate
+from dladvisor.benchmark._registry import (
+    BuildContext,
+    FeatureSpec,
+    check_candidates,
+    get_candidate,
+    list_candidates,
+    register_candidate,
+)
 from dladvisor.benchmark._runner import (
     BenchmarkResult,
     CandidateResult,
@@ -37,11 +45,12 @@ from dladvisor.benchmark._runner import (
     run_benchmark,
     usable_cores,
 )
-from dladvisor.benchmark._torch import resolve_device
+from dladvisor.benchmark._torch import DEVICES, resolve_device
 from dladvisor.benchmark.image import image_size_for
 from dladvisor.benchmark.text import tokenizer_for
 
 __all__ = [
+    "DEVICES",
     "LOWER_IS_BETTER",
     "METRIC_LABELS",
     "BenchmarkResult",
@@ -52,6 +61,8 @@ __all__ = [
     "MetricSummary",
     "SplitInfo",
     "Timing",
+    "check_candidates",
+    "check_metric",
     "feature_spec",
     "format_number",
     "get_candidate",

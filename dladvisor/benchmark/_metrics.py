@@ -8,6 +8,7 @@ import numpy as np
 from scipy import stats
 
 from dladvisor._frozen import Frozen
+from dladvisor.errors import UserError
 
 CLASSIFICATION_METRICS = ("roc_auc", "accuracy", "balanced_accuracy", "f1_macro", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
@@ -36,8 +37,31 @@ def format_number(value: float | None) -> str:
     return f"{value:.3f}" if abs(value) < 100 else f"{value:,.1f}"
 
 
+# Names people type for the metrics above: each maps to ours, for the "did you mean" of an unknown --metric.
+METRIC_ALIASES = {
+    "auc": "roc_auc", "rocauc": "roc_auc", "roc-auc": "roc_auc", "auroc": "roc_auc", "acc": "accuracy",
+    "balanced_acc": "balanced_accuracy", "f1": "f1_macro", "macro_f1": "f1_macro", "logloss": "log_loss",
+    "cross_entropy": "log_loss", "mse": "rmse", "rmsd": "rmse", "mean_absolute_error": "mae", "r_squared": "r2",
+}
+
+
 def metrics_for(task: str) -> tuple[str, ...]:
     return REGRESSION_METRICS if task == "regression" else CLASSIFICATION_METRICS
+
+
+def check_metric(name: str, task: str | None = None) -> None:
+    """A UserError unless `name` is a metric and, once the task is known, one that applies to it."""
+    if name not in METRIC_LABELS:
+        import difflib
+
+        typed = name.strip().lower()
+        close = METRIC_ALIASES.get(typed) or next(iter(difflib.get_close_matches(typed, METRIC_LABELS, n=1)), None)
+        hint = f"did you mean '{close}'? " if close else ""
+        raise UserError(f"Unknown --metric '{name}'; {hint}Metrics: {', '.join(CLASSIFICATION_METRICS)} "
+                        f"(classification); {', '.join(REGRESSION_METRICS)} (regression).")
+    if task is not None and name not in metrics_for(task):
+        raise UserError(f"--metric {name} does not apply to a {task} target; use one of "
+                        f"{', '.join(metrics_for(task))}.")
 
 
 def default_primary_metric(task: str) -> str:

@@ -133,6 +133,16 @@ def list_candidates(task: str | None = None, features: FeatureSpec | None = None
     ]
 
 
+def check_candidates(names: list[str] | tuple[str, ...], task: str | None = None) -> list[CandidateSpec]:
+    """The named candidates; a UserError for an unknown name or, once the task is known, one that cannot do it."""
+    specs = [get_candidate(name) for name in names]
+    for spec in specs:
+        if task is not None and task not in spec.tasks:
+            able = ", ".join(s.name for s in list_candidates(task))
+            raise UserError(f"Candidate '{spec.name}' does not support {task} tasks; candidates for {task}: {able}.")
+    return specs
+
+
 def get_candidate(name: str) -> CandidateSpec:
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=1)

@@ -29,13 +29,20 @@ from dladvisor.benchmark._metrics import (
     LOWER_IS_BETTER,
     MetricSummary,
     bootstrap_summaries,
+    check_metric,
     default_primary_metric,
-    metrics_for,
     score_fold,
     summarize,
 )
 from dladvisor.benchmark._pretrained import DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, resolve_image_paths, uncached
-from dladvisor.benchmark._registry import BuildContext, CandidateSpec, FeatureSpec, get_candidate, list_candidates
+from dladvisor.benchmark._registry import (
+    BuildContext,
+    CandidateSpec,
+    FeatureSpec,
+    check_candidates,
+    get_candidate,
+    list_candidates,
+)
 from dladvisor.benchmark._torch import TrainingLog
 from dladvisor.errors import UserError
 from dladvisor.load import Dataset
@@ -281,8 +288,7 @@ def run_benchmark(
 
     deadline = time.perf_counter() + time_budget_seconds  # importing torch and building the frame count too
     primary = primary_metric or default_primary_metric(dataset.task)
-    if primary not in metrics_for(dataset.task):
-        raise UserError(f"--metric {primary} does not apply to {dataset.task}; use one of {metrics_for(dataset.task)}.")
+    check_metric(primary, dataset.task)
     features = feature_spec(profile, dataset)
     if not features.all:
         raise UserError(
@@ -424,10 +430,8 @@ def _inside_interval(candidate: CandidateResult, best: CandidateResult, primary:
 def _select(task: str, names: list[str] | None, features: FeatureSpec) -> list[CandidateSpec]:
     if not names:
         return list_candidates(task, features)
-    specs = [get_candidate(name) for name in names]
+    specs = check_candidates(names, task)
     for spec in specs:
-        if task not in spec.tasks:
-            raise UserError(f"Candidate '{spec.name}' does not support {task} tasks.")
         if not spec.is_baseline and not features.has(spec.modality):
             raise UserError(f"Candidate '{spec.name}' needs {spec.modality} columns, and the data has none.")
     if not any(spec.is_baseline for spec in specs):

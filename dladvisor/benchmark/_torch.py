@@ -41,12 +41,21 @@ class TrainingLog(Frozen):
     samples_per_second: float
 
 
+DEVICES = ("auto", "cpu", "cuda")
+# Device names from other tools, for the "did you mean" of an unknown --device.
+DEVICE_ALIASES = {"gpu": "cuda", "nvidia": "cuda", "cuda": "cuda", "cpu": "cpu", "auto": "auto", "default": "auto"}
+
+
 def resolve_device(preference: str) -> str:
     """'auto' picks CUDA when a GPU is visible; asking for CUDA without one is a user error."""
+    if preference not in DEVICES:
+        meant = DEVICE_ALIASES.get(str(preference).lower().split(":")[0])
+        hint = f"did you mean '{meant}'? " if meant else ""
+        raise UserError(f"Unknown --device '{preference}'; {hint}use auto, cpu or cuda.")
+    if preference == "cpu":
+        return "cpu"  # no torch import needed to say so
     import torch
 
-    if preference not in ("auto", "cpu", "cuda"):
-        raise UserError(f"Unknown --device '{preference}'; use auto, cpu or cuda.")
     if preference == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu or auto.")
     if preference == "auto":

@@ -1,12 +1,16 @@
 """Playbooks: versioned YAML that says what a deployment at given stakes requires of the measurements.
 
-A playbook lives in `playbooks/NAME.yaml` (or any file given with `--playbook`). It is read with `yaml.safe_load`
-(tags are never executed), may reuse another with `include: NAME` (its criteria are merged key by key, the
-including file winning), and is validated with errors that name the key and the fix.
+The bundled playbooks are `NAME.yaml` files in this package's folder (package data, so a wheel carries them). A
+playbook named on the command line is looked for there first, then in the user folders (`user_dirs`: each folder of
+`$DLADVISOR_PLAYBOOKS`, then `$XDG_CONFIG_HOME/dladvisor/playbooks`, by default `~/.config/dladvisor/playbooks`);
+any YAML file can also be given by its path. A playbook is read with `yaml.safe_load` (tags are never executed), may
+reuse another with `include: NAME` (its criteria are merged key by key, the including file winning), and is
+validated with errors that name the key and the fix.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from dladvisor.criteria import CRITERIA, LEVELS  # noqa: F401  (re-exported: the criteria playbooks may name)
 from dladvisor.errors import UserError
 
-# The repository's top-level playbooks/ folder (found from an editable install, `pip install -e .`).
-PLAYBOOK_DIR = Path(__file__).resolve().parent.parent / "playbooks"
+# The bundled playbooks sit beside this module as package data (pyproject.toml's package-data), in a wheel too.
+BUNDLED_DIR = Path(__file__).resolve().parent
+# Folders of user playbooks, separated like PATH; searched before the per-user config folder.
+USER_DIRS_ENV = "DLADVISOR_PLAYBOOKS"
 STAKES_PLAYBOOK = {"low": "low-stakes-automation", "medium": "default", "high": "high-stakes"}
 
 
@@ -57,8 +63,37 @@ class Playbook(BaseModel):
         return criteria
 
 
+def user_dirs() -> list[Path]:
+    """The folders searched for user playbooks, in order: each folder in `$DLADVISOR_PLAYBOOKS`, then the per-user
+    config folder (`$XDG_CONFIG_HOME/dladvisor/playbooks`, `~/.config/dladvisor/playbooks` when unset)."""
+    listed = [Path(d).expanduser() for d in os.environ.get(USER_DIRS_ENV, "").split(os.pathsep) if d.strip()]
+    config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return [*listed, Path(config_home).expanduser() / "dladvisor" / "playbooks"]
+
+
+def playbook_files() -> dict[str, Path]:
+    """Every playbook found by name, name -> file. The bundled folder comes first and a name found twice keeps its
+    first file, so a bundled name means the same criteria on every machine (a user file of that name is shadowed)."""
+    found: dict[str, Path] = {}
+    for folder in (BUNDLED_DIR, *user_dirs()):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found.setdefault(path.stem, path)
+    return found
+
+
+def shadowed() -> list[Path]:
+    """User playbook files never reached by name because an earlier folder has a playbook of the same name."""
+    kept = playbook_files()
+    return [p for folder in user_dirs() if folder.is_dir() for p in sorted(folder.glob("*.yaml")) if kept[p.stem] != p]
+
+
+def is_bundled(path: Path | str) -> bool:
+    return Path(path).resolve().parent == BUNDLED_DIR
+
+
 def available() -> list[str]:
-    return sorted(p.stem for p in PLAYBOOK_DIR.glob("*.yaml"))
+    return sorted(playbook_files())
 
 
 def resolve(name_or_file: str | None, *, stakes: str | None = None, modality: str = "tabular") -> Playbook:
@@ -105,19 +140,15 @@ def _locate(name_or_file: str) -> Path:
         if not path.is_file():
             raise UserError(f"Playbook file '{name_or_file}' not found; check the path.")
         return path
-    candidate = PLAYBOOK_DIR / f"{name_or_file}.yaml"
-    if not PLAYBOOK_DIR.is_dir():
-        raise UserError(
-            f"The bundled playbooks are not at {PLAYBOOK_DIR}; install from the repository with `pip install -e .`, "
-            "or pass --playbook path/to/playbook.yaml."
-        )
-    if not candidate.is_file():
+    found = playbook_files()
+    if name_or_file not in found:
         import difflib
 
-        close = difflib.get_close_matches(name_or_file, available(), n=1)
+        close = difflib.get_close_matches(name_or_file, list(found), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        raise UserError(f"Unknown playbook '{name_or_file}'; {hint}available: {', '.join(available())}.")
-    return candidate
+        raise UserError(f"Unknown playbook '{name_or_file}'; {hint}available: {', '.join(sorted(found))} (user "
+                        "playbooks are read from the folders `dladvisor playbooks path` lists), or pass a YAML file.")
+    return found[name_or_file]
 
 
 def _read_yaml(path: Path) -> dict:
