@@ -46,9 +46,16 @@ ENTITY_MIN_LEVELS = 100
 ID_SIGNAL_AUC = 0.65
 ID_SIGNAL_R2 = 0.10
 # Above this many rows the single-column screens (leakage, strongest columns, identifiers with signal) read a seeded
-# sample of this size: they fit 3 trees per column, 0.7 s for 19 columns on 20,000 rows (2 cores), growing with the
-# rows; and a ROC-AUC measured on 20,000 rows has a standard error below 0.005, small beside the 0.975 / 0.99 cuts.
+# sample of this size: a ROC-AUC measured on 20,000 rows has a standard error below 0.005, small beside the
+# 0.975 / 0.99 cuts.
 LEAKAGE_SAMPLE_ROWS = 20_000
+# The screens score each column alone with a tree of depth SCREEN_DEPTH, leaves of >= SCREEN_MIN_LEAF rows, over
+# SCREEN_FOLDS folds: scikit-learn's tree, which the cuts above were calibrated with, rebuilt in numpy on the target
+# summed per distinct value (a histogram), so `dladvisor profile` does not import scikit-learn (~90 MB and 2-3 s).
+# tests/perf/screen_agreement.py compares the two on real tables.
+SCREEN_FOLDS = 3
+SCREEN_DEPTH = 8
+SCREEN_MIN_LEAF = 5
 # A text column's kind (true/false words, dates, image paths, free text) is read from this many of its values.
 KIND_SAMPLE_VALUES = 500
 HIGH_MISSING_SHARE = 0.5
@@ -371,20 +378,14 @@ def _univariate_scores(
     dataset: Dataset, columns: tuple[ColumnProfile, ...], *, seed: int
 ) -> tuple[list[UnivariateScore], list[UnivariateScore]]:
     """Cross-validated score of each single column, for tabular columns and identifiers."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
     y = dataset.y
     rows = np.arange(len(y))
     if len(rows) > LEAKAGE_SAMPLE_ROWS:
         rows = np.sort(np.random.default_rng(seed).choice(rows, LEAKAGE_SAMPLE_ROWS, replace=False))
     y = y[rows]
-    if dataset.is_classification:
-        if np.bincount(y).min() < 3:
-            return [], []
-        splitter = StratifiedKFold(3, shuffle=True, random_state=seed)
-    else:
-        splitter = KFold(3, shuffle=True, random_state=seed)
-    folds = list(splitter.split(rows, y))
+    if dataset.is_classification and np.bincount(y).min() < SCREEN_FOLDS:
+        return [], []
+    folds = _screen_folds(y, dataset.is_classification, seed)
 
     scores, id_scores = [], []
     for col in columns:
@@ -398,12 +399,36 @@ def _univariate_scores(
     return scores, id_scores
 
 
+def _screen_folds(y: np.ndarray, stratified: bool, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`SCREEN_FOLDS` (train, test) row splits: the very folds scikit-learn's StratifiedKFold (classification) or KFold
+    (regression) with shuffle=True and random_state=seed draws, which the cuts were calibrated on."""
+    rng = np.random.RandomState(seed)
+    if stratified:  # each class's fold numbers, dealt round-robin over the sorted labels, then shuffled
+        _, first_row, codes = np.unique(y, return_index=True, return_inverse=True)
+        codes = np.unique(first_row, return_inverse=True)[1][codes]  # classes numbered by first appearance
+        dealt = np.sort(codes)
+        allocation = np.array([np.bincount(dealt[k::SCREEN_FOLDS], minlength=len(first_row))
+                               for k in range(SCREEN_FOLDS)])
+        fold = np.empty(len(y), dtype=np.int64)
+        for label in range(len(first_row)):
+            folds_of_class = np.arange(SCREEN_FOLDS).repeat(allocation[:, label])
+            rng.shuffle(folds_of_class)
+            fold[codes == label] = folds_of_class
+    else:  # shuffled rows cut into consecutive folds, the first ones a row longer
+        order = np.arange(len(y))
+        rng.shuffle(order)
+        sizes = np.full(SCREEN_FOLDS, len(y) // SCREEN_FOLDS)
+        sizes[: len(y) % SCREEN_FOLDS] += 1
+        fold = np.empty(len(y), dtype=np.int64)
+        fold[order] = np.arange(SCREEN_FOLDS).repeat(sizes)
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(SCREEN_FOLDS)]
+
+
 def _single_column_score(
     values: pd.Series, y: np.ndarray, kind: str, task: str, folds: list, n_classes: int
 ) -> float:
-    from sklearn.metrics import r2_score, roc_auc_score
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
+    """ROC-AUC (one-vs-rest for several classes) or R² of out-of-fold predictions from this column alone: a tree's
+    (`_tree_predictions`), or a category's class shares."""
     as_codes = kind == "categorical" or (kind == "id_like" and not pd.api.types.is_numeric_dtype(values))
     if kind == "datetime":
         x = pd.to_datetime(values, errors="coerce", format="mixed").astype("int64").astype(float).to_numpy()
@@ -411,25 +436,21 @@ def _single_column_score(
         x = pd.Series(pd.Categorical(values.astype("string")).codes, dtype=float).replace(-1, np.nan).to_numpy()
     else:
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    x = x.reshape(-1, 1)
     # Identifiers get coarse leaves so a tree cannot memorise noise in a random ordering.
-    min_leaf = max(20, len(y) // 100) if kind == "id_like" else 5
-    predictions = np.zeros((len(y), n_classes)) if task != "regression" else np.zeros(len(y))
+    min_leaf = max(20, len(y) // 100) if kind == "id_like" else SCREEN_MIN_LEAF
+    regression = task == "regression"
+    predictions = np.zeros(len(y)) if regression else np.zeros((len(y), n_classes))
     for train, test in folds:
-        if task == "regression":
-            model = DecisionTreeRegressor(max_depth=8, min_samples_leaf=min_leaf, random_state=0)
-            predictions[test] = model.fit(x[train], y[train]).predict(x[test])
-        elif as_codes:
-            predictions[test] = _category_rates(x[train, 0], y[train], x[test, 0], n_classes)
+        if as_codes and not regression:
+            predictions[test] = _category_rates(x[train], y[train], x[test], n_classes)
         else:
-            model = DecisionTreeClassifier(max_depth=8, min_samples_leaf=min_leaf, random_state=0)
-            model.fit(x[train], y[train])
-            predictions[np.ix_(test, model.classes_)] = model.predict_proba(x[test])
-    if task == "regression":
-        return float(r2_score(y, predictions))
+            predictions[test] = _tree_predictions(x[train], y[train], x[test], n_classes=0 if regression else n_classes,
+                                                  min_leaf=min_leaf)
+    if regression:
+        return _r2(y, predictions)
     if n_classes == 2:
-        return float(roc_auc_score(y, predictions[:, 1]))
-    return float(roc_auc_score(y, predictions, multi_class="ovr", labels=np.arange(n_classes)))
+        return _roc_auc(y == 1, predictions[:, 1])
+    return float(np.mean([_roc_auc(y == k, predictions[:, k]) for k in range(n_classes)]))
 
 
 def _category_rates(train_codes: np.ndarray, y: np.ndarray, test_codes: np.ndarray, n_classes: int) -> np.ndarray:
@@ -442,6 +463,134 @@ def _category_rates(train_codes: np.ndarray, y: np.ndarray, test_codes: np.ndarr
     prior = np.bincount(y, minlength=n_classes) / len(y)
     rates = (counts + prior) / (counts.sum(axis=1, keepdims=True) + 1)
     return rates[test_codes]
+
+
+def _tree_predictions(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, *, n_classes: int, min_leaf: int
+) -> np.ndarray:
+    """Fit a depth-`SCREEN_DEPTH` tree on one column of the training fold and predict the test fold: class shares
+    (n_classes > 0) or the mean target of the leaf.
+
+    It grows as scikit-learn's DecisionTreeClassifier/Regressor(max_depth=8, min_samples_leaf) grows on one feature
+    (values read as float32, Gini or squared error, the first best split, missing values sent to the better side or
+    split off alone, else to the larger child), on the target summed per distinct value."""
+    x = train_x.astype(np.float32).astype(float)
+    missing = np.isnan(x)
+    cuts = _split_points(x[~missing])
+    codes = np.searchsorted(cuts, x[~missing], side="left")
+    n_bins = len(cuts) + 1
+    if n_classes:
+        rows = np.eye(n_classes)[train_y]
+        centre = 0.0
+    else:  # count, sum, squared sum of the centred target (centred: the sums stay precise)
+        centre = float(train_y.mean())
+        shifted = train_y - centre
+        rows = np.column_stack([np.ones(len(x)), shifted, shifted ** 2])
+    per_bin = np.zeros((n_bins, rows.shape[1]))
+    np.add.at(per_bin, codes, rows[~missing])
+    prefix = np.vstack([np.zeros(rows.shape[1]), np.cumsum(per_bin, axis=0)])
+    missing_rows = rows[missing].sum(axis=0)
+
+    leaf_of_bin = np.zeros(n_bins, dtype=np.int64)
+    leaves: list[np.ndarray] = []
+    missing_leaf = 0
+    # (first bin, end bin, holds the missing rows, is where a missing value would go, depth)
+    stack = [(0, n_bins, bool(missing.any()), True, 0)]
+    while stack:
+        lo, hi, with_missing, missing_path, depth = stack.pop()
+        node = prefix[hi] - prefix[lo] + (missing_rows if with_missing else 0)
+        count = node.sum() if n_classes else node[0]
+        split = None
+        if depth < SCREEN_DEPTH and count >= 2 * min_leaf and hi > lo and not _pure(node, n_classes):
+            split = _best_split(prefix, lo, hi, missing_rows if with_missing else None, n_classes, min_leaf)
+        if split is None:
+            leaf_of_bin[lo:hi] = len(leaves)
+            if missing_path:
+                missing_leaf = len(leaves)
+            leaves.append(node / count if n_classes else np.array([node[1] / count + centre]))
+            continue
+        cut, missing_left = split  # cut == hi: every value left, the missing rows alone right
+        if not with_missing:  # no missing rows here: a missing value would follow the larger side
+            left = prefix[cut] - prefix[lo]
+            left_count = left.sum() if n_classes else left[0]
+            missing_left = left_count > count - left_count
+        stack.append((cut, hi, with_missing and not missing_left, missing_path and not missing_left, depth + 1))
+        stack.append((lo, cut, with_missing and missing_left, missing_path and missing_left, depth + 1))
+    test = test_x.astype(np.float32).astype(float)
+    leaf = np.where(np.isnan(test), missing_leaf, leaf_of_bin[np.searchsorted(cuts, test, side="left")])
+    values = np.array(leaves)[leaf]
+    return values if n_classes else values[:, 0]
+
+
+def _split_points(present: np.ndarray) -> np.ndarray:
+    """Thresholds a tree may split at: halfway between consecutive distinct values (a value within 1e-7 of the
+    previous one counts as the same, as in scikit-learn)."""
+    present = np.sort(present)
+    starts = np.flatnonzero(present[1:] > present[:-1] + 1e-7) + 1  # rows that begin a new value
+    return present[starts - 1] / 2.0 + present[starts] / 2.0
+
+
+def _pure(node: np.ndarray, n_classes: int) -> bool:
+    if n_classes:
+        return int((node > 0).sum()) <= 1
+    return node[2] / node[0] - (node[1] / node[0]) ** 2 <= np.finfo(float).eps
+
+
+def _best_split(
+    prefix: np.ndarray, lo: int, hi: int, missing: np.ndarray | None, n_classes: int, min_leaf: int
+) -> tuple[int, bool] | None:
+    """The first best (cut, missing rows go left) of a node holding bins lo..hi-1 (and the missing rows, if given),
+    in scikit-learn's order: missing rows right at each cut, then alone on the right, then left at each cut."""
+    cuts = np.arange(lo + 1, hi)
+    left, right = prefix[cuts] - prefix[lo], prefix[hi] - prefix[cuts]
+    missing_left = np.zeros(len(cuts), dtype=bool)
+    if missing is not None:
+        every = prefix[hi] - prefix[lo]
+        left = np.vstack([left, every, left + missing])
+        right = np.vstack([right + missing, missing, right])
+        missing_left = np.concatenate([missing_left, [False], ~missing_left])
+        cuts = np.concatenate([cuts, [hi], cuts])
+    if len(cuts) == 0:
+        return None
+    if n_classes:
+        n_left, n_right = left.sum(axis=1), right.sum(axis=1)
+    else:
+        n_left, n_right = left[:, 0], right[:, 0]
+    valid = (n_left >= min_leaf) & (n_right >= min_leaf)
+    if not valid.any():
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if n_classes:  # scikit-learn's proxy for the Gini decrease
+            gini_left = 1.0 - (left ** 2).sum(axis=1) / (n_left * n_left)
+            gini_right = 1.0 - (right ** 2).sum(axis=1) / (n_right * n_right)
+            proxy = -n_right * gini_right - n_left * gini_left
+        else:  # ... and for the squared-error decrease
+            proxy = left[:, 1] ** 2 / n_left + right[:, 1] ** 2 / n_right
+    best = int(np.argmax(np.where(valid, proxy, -np.inf)))
+    return int(cuts[best]), bool(missing_left[best])
+
+
+def _roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve: the chance a positive row outscores a negative one, ties counting half."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    return float((_average_ranks(score)[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, tied values sharing their average rank (as `scipy.stats.rankdata`)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return ranks
+
+
+def _r2(y: np.ndarray, predictions: np.ndarray) -> float:
+    total = float(((y - y.mean()) ** 2).sum())
+    return 1.0 - float(((y - predictions) ** 2).sum()) / total if total > 0 else 0.0
 
 
 def _leak_severity(score: UnivariateScore) -> Severity | None:
