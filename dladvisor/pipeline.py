@@ -35,6 +35,7 @@ def load_and_profile(
         group_column=config.group_col, time_column=config.time_col, sensitive_columns=config.sensitive,
         sensitive_as_feature=config.sensitive_as_feature, drop_columns=config.drop,
         trusted_columns=config.known_at_prediction, positive_class=config.positive_class,
+        max_rows=config.max_rows, seed=config.seed,  # a large file is read as the sample `cap_rows` would draw
     )
     progress("load", 1, 1)
     progress("profile", 0, 1)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dladvisor._frozen import Frozen
-from dladvisor.load import IMAGE_SUFFIXES, Dataset
+from dladvisor.load import IMAGE_SUFFIXES, ColumnScan, Dataset, row_hashes
 
 ColumnKind = Literal[
     "numeric", "categorical", "boolean", "datetime", "text", "image_path", "id_like", "constant"
@@ -73,6 +73,7 @@ class ColumnProfile(Frozen):
     missing_share: float
     cardinality: int
     note: str = ""
+    cardinality_capped: bool = False  # a streamed table: more distinct values than `cardinality`, counting stopped
 
 
 class Alert(Frozen):
@@ -138,10 +139,17 @@ class DatasetProfile(Frozen):
 
 
 def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
-    """Profile the features and target of a loaded dataset."""
-    frame = dataset.features
+    """Profile the features and target of a loaded dataset.
+
+    A streamed table (`dataset.scan`) is profiled from the facts its scan gathered about every row (size, missing
+    and distinct values, duplicates, the target) and from its row sample (what kind each column holds, the
+    single-column screens); `sampled_checks` says which read the sample."""
+    frame, scan = dataset.features, dataset.scan
+    rows = scan.rows if scan is not None else len(frame)
+    y = scan.y if scan is not None else dataset.y  # every row's target
     columns = tuple(
-        profile_column(frame[name], n_rows=len(frame))
+        profile_column(frame[name], n_rows=len(frame), scan=scan.columns[name] if scan is not None else None,
+                       scanned_rows=rows)
         for name in frame.columns
         if name != dataset.group_column
     )
@@ -149,11 +157,12 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
                            for note in dataset.notes]
     alerts += _column_alerts(columns)
 
-    duplicate_rows, conflicting = _duplicates(frame, dataset.y)
+    keys = scan.row_keys if scan is not None else row_hashes(frame)
+    duplicate_rows, conflicting = _duplicates(keys, y)
     if duplicate_rows:
         alerts.append(Alert(
             code="duplicate_rows", severity="warning",
-            message=f"{duplicate_rows} rows ({duplicate_rows / len(frame):.1%}) repeat another row exactly; "
+            message=f"{duplicate_rows} rows ({duplicate_rows / rows:.1%}) repeat another row exactly; "
             "duplicates can sit on both sides of a fold and inflate scores, so remove them or group them.",
         ))
     if conflicting:
@@ -165,7 +174,7 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
 
     class_counts = imbalance = min_per_class = target_summary = target_histogram = None
     if dataset.is_classification:
-        counts = np.bincount(dataset.y, minlength=len(dataset.classes))
+        counts = np.bincount(y, minlength=len(dataset.classes))
         class_counts = {name: int(n) for name, n in zip(dataset.classes, counts, strict=True)}
         min_per_class = int(counts.min())
         imbalance = float(counts.max() / max(counts.min(), 1))
@@ -177,7 +186,6 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
                 "judge models by balanced accuracy or ROC-AUC, not accuracy.",
             ))
     else:
-        y = dataset.y
         target_summary = {
             "mean": float(y.mean()), "std": float(y.std()), "min": float(y.min()), "max": float(y.max())
         }
@@ -221,12 +229,12 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
                 "the models, but check how the file was built.",
             ))
 
-    sufficiency = _data_sufficiency(dataset, columns, min_per_class)
+    sufficiency = _data_sufficiency(rows, columns, min_per_class)
     if sufficiency.verdict == "insufficient":
         alerts.append(Alert(code="little_data", severity="warning", message=sufficiency.reason))
 
     return DatasetProfile(
-        rows=dataset.n_rows,
+        rows=rows,
         feature_columns=len(columns),
         target=dataset.target_name,
         task=dataset.task,
@@ -244,22 +252,27 @@ def profile_dataset(dataset: Dataset, *, seed: int = 0) -> DatasetProfile:
         strongest_single_columns=tuple(sorted(scores, key=lambda s: -s.score)[:5]),
         data_sufficiency=sufficiency,
         alerts=tuple(sorted(alerts, key=lambda a: ("critical", "warning", "info").index(a.severity))),
-        sampled_checks=_sampled_checks(frame, columns, scores + id_scores),
+        sampled_checks=_sampled_checks(frame, columns, scores + id_scores, rows=rows, streamed=scan is not None),
     )
 
 
 def _sampled_checks(
-    frame: pd.DataFrame, columns: tuple[ColumnProfile, ...], screens: list[UnivariateScore]
+    frame: pd.DataFrame, columns: tuple[ColumnProfile, ...], screens: list[UnivariateScore], *, rows: int,
+    streamed: bool
 ) -> tuple[SampledCheck, ...]:
-    """Which checks read a sample of the rows, and how many, so the report can say so."""
+    """Which checks read a sample of the `rows`, and how many, so the report can say so. A streamed table's frame
+    is its row sample."""
     sampled = []
-    if screens and len(frame) > LEAKAGE_SAMPLE_ROWS:
+    if screens and (len(frame) > LEAKAGE_SAMPLE_ROWS or streamed):
         sampled.append(SampledCheck(check="single-column screens (leakage, strongest columns, identifiers)",
-                                    rows=LEAKAGE_SAMPLE_ROWS, of_rows=len(frame)))
+                                    rows=min(LEAKAGE_SAMPLE_ROWS, len(frame)), of_rows=rows))
+    if streamed:
+        sampled.append(SampledCheck(check="kind of each column (rows, missing values, distinct values, duplicates "
+                                    "and classes read every row)", rows=len(frame), of_rows=rows))
     if any(_read_as_text(frame[c.name]) and frame[c.name].count() > KIND_SAMPLE_VALUES
            for c in columns if c.kind != "constant"):
         sampled.append(SampledCheck(check="kind of each text column (true/false words, dates, free text, paths)",
-                                    rows=KIND_SAMPLE_VALUES, of_rows=len(frame)))
+                                    rows=KIND_SAMPLE_VALUES, of_rows=rows))
     return tuple(sampled)
 
 
@@ -269,58 +282,86 @@ def _read_as_text(column: pd.Series) -> bool:
                 or pd.api.types.is_numeric_dtype(column))
 
 
-def _duplicates(frame: pd.DataFrame, y: np.ndarray) -> tuple[int, int]:
+def _duplicates(keys: np.ndarray, y: np.ndarray) -> tuple[int, int]:
     """Rows that repeat another row exactly (target included), and rows whose features repeat with another target.
 
-    Rows are compared by a 64-bit hash of their values, one pass over every row: two different rows of a
-    1,000,000-row table share a hash with odds of about 1 in 30 million, and comparing the columns themselves
-    (`DataFrame.duplicated`, twice) took 2 s there.
+    Rows are compared by a 64-bit hash of their features (`load.row_hashes`), one pass over every row: two different
+    rows of a 1,000,000-row table share a hash with odds of about 1 in 30 million, and comparing the columns
+    themselves (`DataFrame.duplicated`, twice) took 2 s there. Only rows whose hash repeats are looked at further.
     """
-    keys = pd.Series(pd.util.hash_pandas_object(frame, index=False).to_numpy())
-    duplicate_rows = int(pd.DataFrame({"features": keys, "target": y}).duplicated().sum())
-    repeated = keys.duplicated(keep=False).to_numpy()
-    if not repeated.any():
-        return duplicate_rows, 0
-    targets_per_key = pd.Series(y[repeated]).groupby(keys[repeated].to_numpy()).nunique()
-    conflicting = int(keys[repeated].isin(targets_per_key.index[targets_per_key > 1]).sum())
+    ordered = np.sort(keys)
+    repeats = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if len(repeats) == 0:
+        return 0, 0
+    rows = np.isin(keys, repeats)
+    keys, y = keys[rows], y[rows]
+    order = np.lexsort((y, keys))
+    keys, y = keys[order], y[order]
+    new_key = np.r_[True, keys[1:] != keys[:-1]]
+    new_pair = new_key | np.r_[True, y[1:] != y[:-1]]
+    duplicate_rows = int(len(keys) - new_pair.sum())
+    key_number = np.cumsum(new_key) - 1
+    targets_per_key = np.bincount(key_number[new_pair])
+    conflicting = int(np.bincount(key_number)[targets_per_key > 1].sum())
     return duplicate_rows, conflicting
 
 
-def profile_column(column: pd.Series, *, n_rows: int) -> ColumnProfile:
-    """Infer one column's kind from its values (and, for identifiers, its name)."""
+def profile_column(
+    column: pd.Series, *, n_rows: int, scan: ColumnScan | None = None, scanned_rows: int = 0
+) -> ColumnProfile:
+    """Infer one column's kind from its values (and, for identifiers, its name). With the `scan` of every one of
+    `scanned_rows` rows (a streamed table, `column` its row sample), the missing share and distinct values are those
+    of every row, and the kind is read from the sample where the scan does not tell it."""
     values = column.dropna()
-    cardinality = int(values.nunique())
-    kind, note = _infer_kind(column, values, cardinality)
+    if scan is None:
+        cardinality = int(values.nunique())
+        present, unique_share = len(values), cardinality / len(values) if len(values) else 0.0
+        missing_share = float(column.isna().mean()) if n_rows else 0.0
+    else:
+        cardinality, present = scan.distinct, scanned_rows - scan.missing
+        # past the cap, the sample's share of distinct values stands in for the table's
+        unique_share = values.nunique() / len(values) if scan.distinct_capped and len(values) else (
+            cardinality / present if present else 0.0)
+        missing_share = scan.missing / scanned_rows
+    kind, note = _infer_kind(column, values, cardinality, present=present, unique_share=unique_share, scan=scan)
     return ColumnProfile(
         name=str(column.name),
         kind=kind,
         dtype=str(column.dtype),
-        missing_share=float(column.isna().mean()) if n_rows else 0.0,
+        missing_share=missing_share,
         cardinality=cardinality,
         note=note,
+        cardinality_capped=scan is not None and scan.distinct_capped,
     )
 
 
-def _infer_kind(column: pd.Series, values: pd.Series, cardinality: int) -> tuple[ColumnKind, str]:
-    n = len(values)
+def _infer_kind(
+    column: pd.Series, values: pd.Series, cardinality: int, *, present: int, unique_share: float,
+    scan: ColumnScan | None
+) -> tuple[ColumnKind, str]:
+    n = present
     if cardinality <= 1:
         return "constant", "all missing" if n == 0 else "a single value"
     if pd.api.types.is_bool_dtype(column):
         return "boolean", ""
     if pd.api.types.is_datetime64_any_dtype(column):
         return "datetime", ""
-    unique_share = cardinality / n
     if pd.api.types.is_numeric_dtype(column):
         if cardinality == 2 and set(np.unique(values)) <= {0, 1}:
             return "boolean", "0/1"
-        integer = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
+        if scan is not None:
+            integer = scan.integer_valued
+        else:
+            integer = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
         if integer and unique_share == 1.0 and n > 20:
-            ordered = np.all(np.diff(values.to_numpy()) == 1)
+            ordered = scan.consecutive if scan is not None else np.all(np.diff(values.to_numpy()) == 1)
             if ordered or ID_NAME.search(str(column.name)):
                 return "id_like", "every value unique" + (", consecutive" if ordered else "")
         return "numeric", ""
 
-    sample = (values.sample(KIND_SAMPLE_VALUES, random_state=0) if n > KIND_SAMPLE_VALUES else values).astype(str)
+    sample = (values.sample(KIND_SAMPLE_VALUES, random_state=0) if len(values) > KIND_SAMPLE_VALUES
+              else values).astype(str)
     lowered = set(sample.str.strip().str.lower().unique())
     if cardinality == 2 and lowered <= BOOLEAN_WORDS:
         return "boolean", ""
@@ -361,9 +402,9 @@ def _column_alerts(columns: tuple[ColumnProfile, ...]) -> list[Alert]:
         elif col.kind == "categorical" and col.cardinality >= ENTITY_MIN_LEVELS:
             alerts.append(Alert(
                 code="many_levels", severity="info", column=col.name,
-                message=f"'{col.name}' has {col.cardinality:,} levels, so one-hot encoding keeps only the most "
-                f"frequent; if it names an entity spanning several rows (a customer, a case), pass "
-                f"--group-col {col.name} so one entity never sits on both sides of a fold.",
+                message=f"'{col.name}' has {'over ' if col.cardinality_capped else ''}{col.cardinality:,} levels, so "
+                "one-hot encoding keeps only the most frequent; if it names an entity spanning several rows (a "
+                f"customer, a case), pass --group-col {col.name} so one entity never sits on both sides of a fold.",
             ))
         if col.missing_share >= HIGH_MISSING_SHARE and col.kind != "constant":
             alerts.append(Alert(
@@ -604,16 +645,14 @@ def _metric_label(metric: str) -> str:
     return {"roc_auc": "ROC-AUC", "r2": "R²"}[metric]
 
 
-def _data_sufficiency(
-    dataset: Dataset, columns: tuple[ColumnProfile, ...], min_per_class: int | None
-) -> DataSufficiency:
+def _data_sufficiency(rows: int, columns: tuple[ColumnProfile, ...], min_per_class: int | None) -> DataSufficiency:
     kinds = {c.kind for c in columns}
     per_class = f"{min_per_class} rows in the rarest class" if min_per_class is not None else ""
     if kinds & {"text", "image_path"}:
         if min_per_class is None or min_per_class >= PRETRAINED_MIN_ROWS_PER_CLASS:
             return DataSufficiency(
                 verdict="adequate",
-                reason=f"{dataset.n_rows:,} rows{', ' + per_class if per_class else ''}: enough to fine-tune a "
+                reason=f"{rows:,} rows{', ' + per_class if per_class else ''}: enough to fine-tune a "
                 f"pretrained model (rule of thumb: ≥ {PRETRAINED_MIN_ROWS_PER_CLASS} per class).",
             )
         if min_per_class >= FROZEN_MIN_ROWS_PER_CLASS:
@@ -627,14 +666,14 @@ def _data_sufficiency(
             reason=f"Only {per_class}: too few for deep learning (rule of thumb: ≥ {FROZEN_MIN_ROWS_PER_CLASS} "
             "per class even with pretrained embeddings); collect more labelled examples first.",
         )
-    if dataset.n_rows >= TABULAR_DEEP_MIN_ROWS:
+    if rows >= TABULAR_DEEP_MIN_ROWS:
         return DataSufficiency(
             verdict="adequate",
-            reason=f"{dataset.n_rows:,} rows of tabular data: enough for a deep tabular model to be worth "
+            reason=f"{rows:,} rows of tabular data: enough for a deep tabular model to be worth "
             f"measuring (below ~{TABULAR_DEEP_MIN_ROWS:,} rows tree ensembles usually win).",
         )
     return DataSufficiency(
         verdict="limited",
-        reason=f"{dataset.n_rows:,} rows of tabular data: below ~{TABULAR_DEEP_MIN_ROWS:,} rows gradient-boosted "
+        reason=f"{rows:,} rows of tabular data: below ~{TABULAR_DEEP_MIN_ROWS:,} rows gradient-boosted "
         "trees usually match or beat deep models (Grinsztajn et al., NeurIPS 2022), so expect little lift.",
     )

@@ -93,7 +93,8 @@ def profile_table(console: Console, profile: DatasetProfile) -> None:
     for name, justify in (("Column", "left"), ("Kind", "left"), ("Missing", "right"), ("Distinct", "right")):
         table.add_column(name, justify=justify)
     for column in profile.columns:
-        table.add_row(column.name, column.kind, f"{column.missing_share:.1%}", f"{column.cardinality:,}")
+        distinct = f"{'>' if column.cardinality_capped else ''}{column.cardinality:,}"
+        table.add_row(column.name, column.kind, f"{column.missing_share:.1%}", distinct)
     console.print(table)
     if profile.class_counts:
         balance = ", ".join(f"{name}: {count:,}" for name, count in profile.class_counts.items())

@@ -127,3 +127,22 @@ def test_profile_says_which_checks_ran_on_a_sample(mixed_frame, monkeypatch):
     assert [c.kind for c in sampled.columns] == [c.kind for c in whole.columns]
     assert sampled.strongest_single_columns != whole.strongest_single_columns  # the screens did read fewer rows
     assert profile_dataset(dataset) == sampled  # seeded: the same table gives the same profile
+
+
+def test_profiling_imports_no_scikit_learn(tmp_path, cancer_frame):
+    """`dladvisor profile` scores columns with its own trees: importing scikit-learn alone would cost ~90 MB."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "cancer.csv"
+    cancer_frame.to_csv(path, index=False)
+    code = ("import sys; from typer.testing import CliRunner; from dladvisor.cli import app; "
+            f"result = CliRunner().invoke(app, ['profile', {str(path)!r}, '--target', 'diagnosis']); "
+            "assert result.exit_code == 0, result.output; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'torch'}))")
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "[]"
