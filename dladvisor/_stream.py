@@ -264,10 +264,11 @@ class _ParquetSource(_Source):
         self.arrow_names = [n for n in schema.names if n not in index]
         converted = schema.empty_table().select(self.arrow_names).to_pandas()
         self.names = [str(c).strip() for c in converted.columns]
-        self.typed_later = {}
-        self.flags = {str(f.name).strip() for f in schema if f.name in self.arrow_names and pa.types.is_boolean(f.type)}
         if len(self.names) != len(self.arrow_names):
             raise ValueError("the pandas metadata names other columns than the file holds")
+        self.typed_later = {}
+        renamed = dict(zip(self.arrow_names, self.names, strict=True))
+        self.flags = {renamed[f.name] for f in schema if f.name in renamed and pa.types.is_boolean(f.type)}
 
     def _record_batches(self) -> Iterator[pa.RecordBatch]:
         yield from self.file.iter_batches(batch_size=STREAM_BATCH_ROWS)

@@ -146,3 +146,29 @@ def test_profiling_imports_no_scikit_learn(tmp_path, cancer_frame):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_screen_trees_grow_as_scikit_learn_grows_them():
+    """The leakage cuts were calibrated on scikit-learn's trees: the screen's own must predict what those predict."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    from dladvisor.profile import _tree_predictions
+
+    cancer = load_breast_cancer()
+    rng = np.random.default_rng(0)
+    for column in range(0, 30, 3):
+        x = cancer.data[:, column].copy()
+        x[rng.random(len(x)) < 0.1] = np.nan  # missing values take the better side, or a leaf of their own
+        train, test = np.arange(len(x)) % 3 != 0, np.arange(len(x)) % 3 == 0
+        for min_leaf in (5, 20):
+            tree = DecisionTreeClassifier(max_depth=8, min_samples_leaf=min_leaf, random_state=0)
+            expected = tree.fit(x[train, None], cancer.target[train]).predict_proba(x[test, None])
+            ours = _tree_predictions(x[train], cancer.target[train], x[test], n_classes=2, min_leaf=min_leaf)
+            np.testing.assert_allclose(ours, expected, atol=1e-12)
+    diabetes = load_diabetes()
+    for column in range(10):
+        x, y = diabetes.data[:, column], diabetes.target
+        tree = DecisionTreeRegressor(max_depth=8, min_samples_leaf=5, random_state=0).fit(x[:300, None], y[:300])
+        ours = _tree_predictions(x[:300], y[:300], x[300:], n_classes=0, min_leaf=5)
+        np.testing.assert_allclose(ours, tree.predict(x[300:, None]), rtol=1e-9)
