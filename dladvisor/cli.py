@@ -131,8 +131,8 @@ def assess(
     ] = "10m",
     max_rows: Annotated[
         str, typer.Option(help="Benchmark, explain and check a seeded sample of at most this many rows (by class; the "
-                          "most recent with --time-col; whole groups with --group-col); the profile reads every row. "
-                          "0 or none: no cap.")
+                          "most recent with --time-col; whole groups with --group-col); the profile counts every row "
+                          "(a file over 32 MB is streamed, only the sample held). 0 or none: no cap.")
     ] = "100000",
     metric: Annotated[
         str | None, typer.Option(help="Primary metric: roc_auc, balanced_accuracy, f1_macro, log_loss, rmse, mae, r2.")
@@ -289,14 +289,21 @@ def profile(
     target: TargetOpt = None,
     task: TaskOpt = "auto",
     encoding: EncodingOpt = None,
+    max_rows: Annotated[
+        str, typer.Option(help="A CSV or Parquet file over 32 MB is read in two streaming passes: every row is counted "
+                          "(missing and distinct values, duplicates, classes), and a seeded sample of at most this "
+                          "many rows is kept for what needs rows in memory (column kinds, single-column screens). "
+                          "0 or none: hold every row.")
+    ] = "100000",
     json_out: Annotated[bool, typer.Option("--json", help="Print the profile as JSON on stdout.")] = False,
 ) -> None:
     """Profile DATA only: column kinds, missingness, balance, duplicates, leakage suspects. Trains nothing."""
-    from dladvisor.config import AssessConfig
+    from dladvisor.config import AssessConfig, parse_max_rows
     from dladvisor.pipeline import load_and_profile
     from dladvisor.render import profile_table
 
-    config = AssessConfig(data=str(data), target=target, task=task, encoding=encoding)
+    config = AssessConfig(data=str(data), target=target, task=task, encoding=encoding,
+                          max_rows=parse_max_rows(max_rows))
     with _stage_progress() as progress:
         _, result = load_and_profile(config, progress=progress)
     if json_out:

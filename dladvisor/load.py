@@ -59,6 +59,9 @@ FALSE_STRINGS = ["False", "FALSE", "false"]
 CSV_BLOCK_BYTES = 1 << 20
 # An assessment needs at least this many rows left after unreadable rows are dropped, and 2 per class.
 MIN_ROWS = 10
+# Distinct values per column are counted exactly up to this many in a streamed table (their 64-bit hashes kept,
+# 0.8 MB a column); past it the column is near-unique for every purpose here and counting stops.
+DISTINCT_CAP = 100_000
 # A class in a row sample (--max-rows) keeps at least this many of its rows, all of them if it has fewer, so that
 # each of 5 folds still sees some: 30 rows of 1,000,000 would otherwise keep 3 in a 100,000-row sample.
 SAMPLE_MIN_PER_CLASS = 20
@@ -81,6 +84,28 @@ class LoadNote:
     code: str
     message: str
     column: str | None = None
+
+
+@dataclass(frozen=True)
+class ColumnScan:
+    """One feature column, over every row of a streamed table (target-less rows set aside, values cleaned)."""
+
+    missing: int
+    distinct: int  # exact up to DISTINCT_CAP; past it counting stops and this is DISTINCT_CAP
+    distinct_capped: bool
+    integer_valued: bool | None = None  # numeric columns: every value a whole number
+    consecutive: bool | None = None  # numeric columns: each value one more than the one before, in file order
+
+
+@dataclass(frozen=True)
+class TableScan:
+    """What a streaming read of a table too large to hold learnt from every row, for the profile: `Dataset.features`
+    holds the `Dataset.row_sample` rows only."""
+
+    rows: int
+    columns: dict[str, ColumnScan]
+    y: np.ndarray  # the encoded target of every row (file order)
+    row_keys: np.ndarray  # a 64-bit hash of each row's features (`row_hashes`), for duplicates
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,7 @@ class Dataset:
     positive_rule: str = ""  # binary tasks: which class is positive (code 1), and why
     notes: tuple[LoadNote, ...] = field(default=())
     row_sample: RowSample | None = None  # set by `cap_rows`: these rows are a sample of the loaded table
+    scan: TableScan | None = None  # set when a large file was streamed: facts about every row, for the profile
 
     @property
     def n_rows(self) -> int:
@@ -133,37 +159,50 @@ class Dataset:
 
 
 def cap_rows(dataset: Dataset, max_rows: int | None, *, seed: int) -> Dataset:
-    """The dataset itself when it has at most `max_rows` rows (or `max_rows` is None), else a seeded sample of that
-    many: the most recent rows with a time column, whole groups with a group column, class shares kept for
-    classification, random rows for regression. The sample keeps the table's fingerprint and file order."""
-    n = dataset.n_rows
-    if max_rows is None or n <= max_rows:
+    """The dataset itself when it has at most `max_rows` rows (or `max_rows` is None, or it is a sample already: a
+    large file is sampled as it is read), else a seeded sample of that many: the most recent rows with a time
+    column, whole groups with a group column, class shares kept for classification, random rows for regression. The
+    sample keeps the table's fingerprint and file order."""
+    if max_rows is None or dataset.n_rows <= max_rows or dataset.row_sample is not None:
         return dataset
+    groups = dataset.features[dataset.group_column] if dataset.group_column is not None else None
+    sample, rows = draw_rows(dataset.y, max_rows, seed=seed, classes=dataset.classes if dataset.is_classification
+                             else None, time_column=dataset.time_column, group_column=dataset.group_column,
+                             groups=groups)
+    return replace(dataset, features=dataset.features.iloc[rows].reset_index(drop=True), y=dataset.y[rows],
+                   row_sample=sample)
+
+
+def draw_rows(
+    y: np.ndarray, max_rows: int, *, seed: int, classes: tuple[str, ...] | None, time_column: str | None = None,
+    group_column: str | None = None, groups: pd.Series | None = None,
+) -> tuple[RowSample, np.ndarray]:
+    """The `cap_rows` sample of a table with more than `max_rows` rows (in time order when `time_column` is set):
+    its description and its sorted row numbers. `classes` is None for regression."""
+    n = len(y)
     rng = np.random.default_rng(seed)
-    if dataset.time_column is not None:  # load sorted the rows by time: the last ones are the most recent
+    if time_column is not None:  # the rows are sorted by time: the last ones are the most recent
         method, rows = "most recent", np.arange(n - max_rows, n)
-    elif dataset.group_column is not None:
-        method, rows = "whole groups", _whole_groups(dataset.features[dataset.group_column], max_rows, rng)
-    elif dataset.is_classification:
-        method, rows = "stratified", _stratified(dataset.y, max_rows, rng)
+    elif group_column is not None:
+        method, rows = "whole groups", _whole_groups(groups, max_rows, rng)
+    elif classes is not None:
+        method, rows = "stratified", _stratified(y, max_rows, rng)
     else:
         method, rows = "random", np.sort(rng.choice(n, max_rows, replace=False))
     of = f"{len(rows):,} of {n:,} rows"
     how = {
-        "most recent": f"the most recent {of} by '{dataset.time_column}'",
-        "whole groups": f"a sample of whole '{dataset.group_column}' groups, {of}",
+        "most recent": f"the most recent {of} by '{time_column}'",
+        "whole groups": f"a sample of whole '{group_column}' groups, {of}",
         "stratified": f"a stratified sample of {of}",
         "random": f"a random sample of {of}",
     }[method]
-    y = dataset.y[rows]
-    if dataset.is_classification:
-        counts = np.bincount(y, minlength=len(dataset.classes))
+    if classes is not None:
+        counts = np.bincount(y[rows], minlength=len(classes))
         if (counts < 2).any():
-            rare = dataset.classes[int(counts.argmin())]
+            rare = classes[int(counts.argmin())]
             raise UserError(f"Benchmarking on {how} leaves class '{rare}' with {counts.min()} rows; raise "
                             "--max-rows, or pass --max-rows 0 to benchmark every row.")
-    sample = RowSample(rows=len(rows), of_rows=n, method=method, seed=seed, statement=how)
-    return replace(dataset, features=dataset.features.iloc[rows].reset_index(drop=True), y=y, row_sample=sample)
+    return RowSample(rows=len(rows), of_rows=n, method=method, seed=seed, statement=how), rows
 
 
 def _stratified(y: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:
@@ -300,34 +339,11 @@ def _read_csv_arrow(path: Path, delimiter: str) -> pd.DataFrame | None:
 
 
 def _read_arrow_stream(path: Path, delimiter: str, *, type_from_all_rows: bool) -> pd.DataFrame | None:
-    import pyarrow.csv as pa_csv
-
-    def open_reader(column_types: dict[str, pa.DataType]) -> pa_csv.CSVStreamingReader:
-        return pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=column_types, null_values=NA_STRINGS, strings_can_be_null=True,
-                true_values=TRUE_STRINGS, false_values=FALSE_STRINGS,
-            ),
-        )
-
-    reader = open_reader({})
-    first_block = reader.schema  # the streaming reader keeps these types for the whole file
-    duplicate_names = len(set(first_block.names)) < len(first_block.names)
-    if duplicate_names or any(pa.types.is_binary(f.type) for f in first_block):  # binary: not UTF-8 after all
-        reader.close()
+    plan = csv_column_plan(path, delimiter, type_from_all_rows=type_from_all_rows)
+    if plan is None:
         return None
-    # Dates and times stay text, as pandas leaves them (the profile decides what a column holds). A column empty in
-    # the first block (or any non-text one, on the second try) is read as text and typed from all its values.
-    as_text = [f.name for f in first_block if pa.types.is_temporal(f.type) or pa.types.is_string(f.type)]
-    typed_later = [f.name for f in first_block if pa.types.is_null(f.type) or (
-        type_from_all_rows and not pa.types.is_temporal(f.type) and not pa.types.is_string(f.type))]
-    reader.close()
-    # large_string is what pandas keeps text in: read so, its text is not copied on the way to pandas.
-    reader = open_reader({name: pa.large_string() for name in as_text + typed_later})
-    with reader:
+    column_types, typed_later = plan
+    with open_csv(path, delimiter, column_types) as reader:
         table = reader.read_all()
     for name in typed_later:
         index = table.schema.get_field_index(name)
@@ -339,13 +355,60 @@ def _read_arrow_stream(path: Path, delimiter: str, *, type_from_all_rows: bool) 
     pa.default_memory_pool().release_unused()  # hand the parsing buffers back to the OS, not just to pyarrow
     for column in flags_with_gaps:  # pandas marks a missing true/false with NaN, pyarrow with None
         frame[column] = frame[column].astype(object).where(frame[column].notna(), np.nan)
-    frame.columns = [name or f"Unnamed: {i}" for i, name in enumerate(frame.columns)]  # pandas' name for no name
+    frame.columns = csv_column_names(frame.columns)
     return frame
+
+
+def open_csv(path: Path, delimiter: str, column_types: dict[str, pa.DataType], *, use_threads: bool = True,
+             block_bytes: int | None = None):
+    """pyarrow's streaming CSV reader, reading missing values, true and false as the pandas parser does. It reads
+    about 32 blocks ahead (36 MB with 1 MB blocks)."""
+    import pyarrow.csv as pa_csv
+
+    return pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(block_size=block_bytes or CSV_BLOCK_BYTES, use_threads=use_threads),
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=column_types, null_values=NA_STRINGS, strings_can_be_null=True,
+            true_values=TRUE_STRINGS, false_values=FALSE_STRINGS,
+        ),
+    )
+
+
+def csv_column_plan(
+    path: Path, delimiter: str, *, type_from_all_rows: bool
+) -> tuple[dict[str, pa.DataType], list[str]] | None:
+    """The type of every column, as the first block sets them, and the columns to type from all their values (read
+    as text until then: `_typed_text`); None where the columnar reader would read the file otherwise than pandas
+    (duplicate column names, which pandas renames; bytes that are not UTF-8)."""
+    reader = open_csv(path, delimiter, {}, use_threads=False)
+    first_block = reader.schema  # the streaming reader keeps these types for the whole file
+    reader.close()
+    duplicate_names = len(set(first_block.names)) < len(first_block.names)
+    if duplicate_names or any(pa.types.is_binary(f.type) for f in first_block):  # binary: not UTF-8 after all
+        return None
+    # Dates and times stay text, as pandas leaves them (the profile decides what a column holds). A column empty in
+    # the first block (or any non-text one, on the second try) is read as text and typed from all its values.
+    as_text = [f.name for f in first_block if pa.types.is_temporal(f.type) or pa.types.is_string(f.type)]
+    typed_later = [f.name for f in first_block if pa.types.is_null(f.type) or (
+        type_from_all_rows and not pa.types.is_temporal(f.type) and not pa.types.is_string(f.type))]
+    column_types = {f.name: f.type for f in first_block}
+    # large_string is what pandas keeps text in: read so, its text is not copied on the way to pandas.
+    column_types.update({name: pa.large_string() for name in as_text + typed_later})
+    return column_types, typed_later
+
+
+def csv_column_names(names) -> list[str]:
+    return [name or f"Unnamed: {i}" for i, name in enumerate(names)]  # pandas' name for no name
+
+
+TEXT_TYPING_ORDER = (pa.int64(), pa.float64(), pa.bool_())
 
 
 def _typed_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Text as integers, else decimals, else true/false, else text: the order the pandas parser tries."""
-    for arrow_type in (pa.int64(), pa.float64(), pa.bool_()):
+    for arrow_type in TEXT_TYPING_ORDER:
         try:
             return column.cast(arrow_type)
         except pa.ArrowInvalid:
@@ -435,6 +498,8 @@ def load_dataset(
     drop_columns: tuple[str, ...] = (),
     trusted_columns: tuple[str, ...] = (),
     positive_class: str | None = None,
+    max_rows: int | None = None,
+    seed: int = 0,
 ) -> Dataset:
     """Read and validate a dataset.
 
@@ -451,140 +516,265 @@ def load_dataset(
         drop_columns: columns removed before anything else (known leaks, or not available at prediction time).
         trusted_columns: columns confirmed to be known at prediction time; the leakage check does not block on them.
         positive_class: binary tasks: the class whose probability is scored (default: see `_positive_class`).
+        max_rows: a file too large to hold comfortably (`dladvisor._stream.streams`) is read in two streaming passes
+            that keep the `cap_rows` sample of at most this many rows, and `Dataset.scan` holds the profile's facts
+            about every row; None reads every row into memory.
+        seed: draws that sample.
     """
     if task not in TASKS:
         raise UserError(f"Unknown task '{task}'; use one of {', '.join(TASKS)}.")
+    request = _Request(
+        target=target, task=task, group_column=group_column, time_column=time_column,
+        sensitive_columns=tuple(sensitive_columns), sensitive_as_feature=sensitive_as_feature,
+        drop_columns=tuple(dict.fromkeys(drop_columns)), trusted_columns=tuple(trusted_columns),
+        positive_class=positive_class,
+    )
     if isinstance(source, pd.DataFrame):
         frame, base_dir = source.copy(), None
         name = source_name or "in-memory table"
     else:
         path = Path(source)
-        frame = read_table(path, encoding=encoding)
         base_dir = path.resolve() if path.is_dir() else path.resolve().parent
         name = source_name or str(source)
+        if max_rows is not None:
+            from dladvisor._stream import load_sample, streams
+
+            if streams(path, max_rows):
+                dataset = load_sample(path, request, name=name, encoding=encoding, max_rows=max_rows, seed=seed)
+                if dataset is not None:  # else the file is one the columnar reader cannot stream: read it whole
+                    return dataset
+        frame = read_table(path, encoding=encoding)
 
     target_name = _resolve_target(frame, target)
-    named = _column_options(group_column, time_column, sensitive_columns, drop_columns)
-    for option, column in named + [("--known-at-prediction", c) for c in trusted_columns]:
-        if column is not None and column not in frame.columns:
-            raise UserError(f"{option} '{column}' is not a column; {_columns_hint(frame, column)}")
-    check_column_options(
-        target=target_name, group_column=group_column, time_column=time_column, sensitive_columns=sensitive_columns,
-        drop_columns=drop_columns, trusted_columns=trusted_columns,
-    )
-    frame = frame.drop(columns=list(dict.fromkeys(drop_columns)))
+    request.check_columns(frame, target_name)
+    frame = frame.drop(columns=list(request.drop_columns))
 
     notes: list[LoadNote] = []
     frame = _clean_values(frame, target_name, notes)
-    for option, column in named + [("--known-at-prediction", c) for c in trusted_columns]:
-        if column is not None and column not in frame.columns and option != "--drop":
-            raise UserError(f"{option} '{column}' holds mostly infinite or absurd numbers and cannot be used; fix the "
-                            "column or leave the option out.")
+    request.check_cleaned(frame.columns)
     if base_dir is not None:
         frame = _verify_images(frame, base_dir, notes)
 
     raw_target = frame[target_name]
+    missing = missing_targets(raw_target, target_name)
+    if missing.any():  # else no copy: a large table is held once
+        frame = frame.loc[~missing].reset_index(drop=True)
+        raw_target = raw_target.loc[~missing].reset_index(drop=True)
+    features = frame.drop(columns=[target_name])
+    check_has_features(features.shape[1], target_name)
+    target_facts = encode_target(raw_target, target_name, task, positive_class)
+    y = target_facts.y
+    if time_column is not None:
+        order = _time_order(features[time_column], time_column)
+        features = features.iloc[order].reset_index(drop=True)
+        y = y[order]
+    if group_column is not None:
+        check_groups(features[group_column], group_column)
+    note_missing_targets(missing, target_name, notes)
+    _check_enough_rows(y, target_facts.task, notes)
+    return request.dataset(features=features, y=y, target=target_facts, target_name=target_name, source=name,
+                           fingerprint=fingerprint(frame), rows_dropped=int(missing.sum()), base_dir=base_dir,
+                           notes=notes)
+
+
+@dataclass(frozen=True)
+class EncodedTarget:
+    """The target as the models read it, and what was inferred on the way."""
+
+    task: Task
+    rule: str
+    y: np.ndarray
+    classes: tuple[str, ...]
+    positive_rule: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What `load_dataset` was asked for besides the data, checked against the table's columns."""
+
+    target: str | None
+    task: str
+    group_column: str | None
+    time_column: str | None
+    sensitive_columns: tuple[str, ...]
+    sensitive_as_feature: bool
+    drop_columns: tuple[str, ...]
+    trusted_columns: tuple[str, ...]
+    positive_class: str | None
+
+    def _named(self) -> list[tuple[str, str | None]]:
+        named = [("--group-col", self.group_column), ("--time-col", self.time_column)]
+        return named + [("--sensitive", c) for c in self.sensitive_columns] + [("--drop", c) for c in self.drop_columns]
+
+    def check_columns(self, frame: pd.DataFrame, target_name: str) -> None:
+        """Every column named in an option exists, is not the target, and is not both dropped and used."""
+        for option, column in self._named() + [("--known-at-prediction", c) for c in self.trusted_columns]:
+            if column is not None and column not in frame.columns:
+                raise UserError(f"{option} '{column}' is not a column; {_columns_hint(frame, column)}")
+        check_column_options(
+            target=target_name, group_column=self.group_column, time_column=self.time_column,
+            sensitive_columns=self.sensitive_columns, drop_columns=self.drop_columns,
+            trusted_columns=self.trusted_columns,
+        )
+
+    def check_cleaned(self, columns) -> None:
+        """No option names a column that cleaning refused."""
+        for option, column in self._named() + [("--known-at-prediction", c) for c in self.trusted_columns]:
+            if column is not None and column not in columns and option != "--drop":
+                raise UserError(f"{option} '{column}' holds mostly infinite or absurd numbers and cannot be used; fix "
+                                "the column or leave the option out.")
+
+    def dataset(self, *, features: pd.DataFrame, y: np.ndarray, target: EncodedTarget, target_name: str, source: str,
+                fingerprint: str, rows_dropped: int, base_dir: Path | None, notes: list[LoadNote],
+                row_sample: RowSample | None = None, scan: TableScan | None = None) -> Dataset:
+        return Dataset(
+            features=features, y=y, target_name=target_name, task=target.task, task_rule=target.rule,
+            classes=target.classes, source=source, fingerprint=fingerprint, rows_dropped_missing_target=rows_dropped,
+            base_dir=base_dir, group_column=self.group_column, time_column=self.time_column,
+            sensitive_columns=self.sensitive_columns, sensitive_as_feature=self.sensitive_as_feature,
+            dropped_columns=self.drop_columns, trusted_columns=self.trusted_columns,
+            positive_rule=target.positive_rule, notes=tuple(notes), row_sample=row_sample, scan=scan,
+        )
+
+
+def missing_targets(raw_target: pd.Series, target_name: str) -> pd.Series:
+    """Rows without a usable target value (missing or infinite); an error when that is every row."""
     missing = raw_target.isna()
     if pd.api.types.is_numeric_dtype(raw_target) and not pd.api.types.is_bool_dtype(raw_target):
         missing |= ~np.isfinite(raw_target.to_numpy(dtype=float, na_value=np.nan))
     if missing.all():
         raise UserError(
-            f"Target '{target_name}' is empty in all {len(frame)} rows; choose the column that holds the labels."
+            f"Target '{target_name}' is empty in all {len(raw_target)} rows; choose the column that holds the labels."
         )
-    if missing.any():  # else no copy: a large table is held once
-        frame = frame.loc[~missing].reset_index(drop=True)
-        raw_target = raw_target.loc[~missing].reset_index(drop=True)
-    features = frame.drop(columns=[target_name])
-    if features.shape[1] == 0:
+    return missing
+
+
+def check_has_features(n_features: int, target_name: str) -> None:
+    if n_features == 0:
         raise UserError(f"The table holds only the target '{target_name}'; add feature columns to learn from.")
 
+
+def encode_target(raw_target: pd.Series, target_name: str, task: str, positive_class: str | None) -> EncodedTarget:
+    """Infer the task from the (present) target values and encode them: class codes 0..k-1, or floats."""
     resolved_task, rule = _infer_task(raw_target, target_name, task)
     positive_rule = ""
     if positive_class is not None and resolved_task != "binary":
         raise UserError(f"--positive-class applies to binary targets; '{target_name}' is {resolved_task}.")
     if resolved_task == "regression":
-        y = pd.to_numeric(raw_target).to_numpy(dtype=float)
-        classes: tuple[str, ...] = ()
-    else:
-        categorical = pd.Categorical(raw_target)
-        if resolved_task == "binary":
-            positive, positive_rule = _positive_class(categorical, positive_class, target_name)
-            negative = next(c for c in categorical.categories if c != positive)
-            categorical = categorical.reorder_categories([negative, positive])
-        y = categorical.codes.astype(np.int64)
-        classes = tuple(str(c) for c in categorical.categories)
+        return EncodedTarget(resolved_task, rule, pd.to_numeric(raw_target).to_numpy(dtype=float), (), "")
+    categorical = pd.Categorical(raw_target)
+    if resolved_task == "binary":
+        positive, positive_rule = _positive_class(categorical, positive_class, target_name)
+        negative = next(c for c in categorical.categories if c != positive)
+        categorical = categorical.reorder_categories([negative, positive])
+    return EncodedTarget(resolved_task, rule, categorical.codes.astype(np.int64),
+                         tuple(str(c) for c in categorical.categories), positive_rule)
 
-    if time_column is not None:
-        order = _time_order(features[time_column], time_column)
-        features = features.iloc[order].reset_index(drop=True)
-        y = y[order]
-    if group_column is not None and features[group_column].isna().any():
+
+def check_groups(groups: pd.Series, group_column: str) -> None:
+    if groups.isna().any():
         raise UserError(f"--group-col '{group_column}' has missing values; fill them so every row has a group.")
 
+
+def note_missing_targets(missing: pd.Series, target_name: str, notes: list[LoadNote]) -> None:
     if missing.any():
         notes.append(LoadNote("target_missing", f"{int(missing.sum())} rows with no (or an infinite) target value "
                               "were set aside.", target_name))
-    _check_enough_rows(y, resolved_task, notes)
-    return Dataset(
-        features=features,
-        y=y,
-        target_name=target_name,
-        task=resolved_task,
-        task_rule=rule,
-        classes=classes,
-        source=name,
-        fingerprint=fingerprint(frame),
-        rows_dropped_missing_target=int(missing.sum()),
-        base_dir=base_dir,
-        group_column=group_column,
-        time_column=time_column,
-        sensitive_columns=tuple(sensitive_columns),
-        sensitive_as_feature=sensitive_as_feature,
-        dropped_columns=tuple(dict.fromkeys(drop_columns)),
-        trusted_columns=tuple(trusted_columns),
-        positive_rule=positive_rule,
-        notes=tuple(notes),
-    )
+
+
+@dataclass
+class ValueCheck:
+    """What `_clean_values` looks for in one column, summed over the rows seen: numbers no model can take (infinite,
+    beyond ±ABSURD_MAGNITUDE) among the present ones, and text cells longer than MAX_TEXT_CHARS."""
+
+    present: int = 0
+    bad: int = 0
+    example: float | None = None  # the first bad number
+    long_cells: int = 0
+    longest: int = 0
+
+    def add_numbers(self, numbers: np.ndarray) -> None:
+        bad = bad_numbers(numbers)
+        self.present += int((~np.isnan(numbers)).sum())
+        if bad.any():
+            self.bad += int(bad.sum())
+            if self.example is None:
+                self.example = float(numbers[bad][0])
+
+    def add_lengths(self, long_cells: int, longest: int) -> None:
+        self.long_cells += long_cells
+        self.longest = max(self.longest, longest)
+
+
+@dataclass(frozen=True)
+class CleaningPlan:
+    """What `_clean_values` changes, decided once from the checks of whole columns."""
+
+    refused: tuple[str, ...] = ()  # left out: mostly infinite or absurd numbers
+    masked: tuple[str, ...] = ()  # infinite or absurd numbers become missing
+    cut: tuple[str, ...] = ()  # text cells cut to MAX_TEXT_CHARS
+    notes: tuple[LoadNote, ...] = ()
+
+    @classmethod
+    def of(cls, checks: dict[str, ValueCheck]) -> CleaningPlan:
+        refused, masked, cut, notes = [], [], [], []
+        for column, check in checks.items():
+            if check.bad:
+                if check.bad > REFUSE_BAD_SHARE * check.present:
+                    notes.append(LoadNote("column_refused", f"'{column}' was left out: {check.bad:,} of its "
+                                          f"{check.present:,} values are infinite or beyond ±{ABSURD_MAGNITUDE:g} "
+                                          f"(e.g. {check.example:g}); fix the export or the unit.", column))
+                    refused.append(column)
+                    continue
+                notes.append(LoadNote("bad_numbers", f"'{column}': {check.bad:,} infinite or absurd values "
+                                      f"(beyond ±{ABSURD_MAGNITUDE:g}, e.g. {check.example:g}) are treated as missing.",
+                                      column))
+                masked.append(column)
+            elif check.long_cells:
+                notes.append(LoadNote("long_text", f"'{column}': {check.long_cells:,} cells longer than "
+                                      f"{MAX_TEXT_CHARS:,} characters were cut to that length (the longest had "
+                                      f"{check.longest:,}).", column))
+                cut.append(column)
+        return cls(refused=tuple(refused), masked=tuple(masked), cut=tuple(cut), notes=tuple(notes))
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` cleaned (a copy only when something changes): refused columns dropped, bad numbers missing, long
+        text cut."""
+        masked = [c for c in self.masked if c in frame.columns]
+        cut = [c for c in self.cut if c in frame.columns]
+        refused = [c for c in self.refused if c in frame.columns]
+        if not (masked or cut or refused):
+            return frame
+        frame = frame.drop(columns=refused)
+        for column in masked:
+            values = frame[column]
+            frame[column] = values.mask(bad_numbers(values.to_numpy(dtype=float, na_value=np.nan)))
+        for column in cut:
+            frame[column] = frame[column].astype(object).map(lambda v: v[:MAX_TEXT_CHARS] if isinstance(v, str) else v)
+        return frame
+
+
+def bad_numbers(numbers: np.ndarray) -> np.ndarray:
+    """Which of these numbers no model can take: infinite, or beyond ±ABSURD_MAGNITUDE."""
+    return ~np.isfinite(numbers) & ~np.isnan(numbers) | (np.abs(np.nan_to_num(numbers)) > ABSURD_MAGNITUDE)
 
 
 def _clean_values(frame: pd.DataFrame, target: str, notes: list[LoadNote]) -> pd.DataFrame:
     """Every value that reaches the models must be one every model can take: infinities and absurd magnitudes become
     missing (a column made mostly of them is refused), and enormous text cells are cut."""
-    cleaned = {}
+    checks = {}
     for column in frame.columns:
         values = frame[column]
+        check = ValueCheck()
         if column != target and pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            numbers = values.to_numpy(dtype=float, na_value=np.nan)
-            bad = ~np.isfinite(numbers) & ~np.isnan(numbers) | (np.abs(np.nan_to_num(numbers)) > ABSURD_MAGNITUDE)
-            if bad.any():
-                present = int((~np.isnan(numbers)).sum())
-                example = numbers[bad][0]
-                if bad.sum() > REFUSE_BAD_SHARE * present:
-                    notes.append(LoadNote("column_refused", f"'{column}' was left out: {int(bad.sum()):,} of its "
-                                          f"{present:,} values are infinite or beyond ±{ABSURD_MAGNITUDE:g} (e.g. "
-                                          f"{example:g}); fix the export or the unit.", column))
-                    cleaned[column] = None
-                    continue
-                notes.append(LoadNote("bad_numbers", f"'{column}': {int(bad.sum()):,} infinite or absurd values "
-                                      f"(beyond ±{ABSURD_MAGNITUDE:g}, e.g. {example:g}) are treated as missing.",
-                                      column))
-                cleaned[column] = values.mask(bad)
+            check.add_numbers(values.to_numpy(dtype=float, na_value=np.nan))
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
             lengths = _text_lengths(values)
-            if (lengths > MAX_TEXT_CHARS).any():
-                notes.append(LoadNote("long_text", f"'{column}': {int((lengths > MAX_TEXT_CHARS).sum()):,} cells "
-                                      f"longer than {MAX_TEXT_CHARS:,} characters were cut to that length (the "
-                                      f"longest had {int(lengths.max()):,}).", column))
-                cleaned[column] = values.astype(object).map(lambda v: v[:MAX_TEXT_CHARS] if isinstance(v, str) else v)
-    if not cleaned:
-        return frame
-    frame = frame.copy()
-    for column, values in cleaned.items():
-        if values is None:
-            frame = frame.drop(columns=[column])
-        else:
-            frame[column] = values
-    return frame
+            check.add_lengths(int((lengths > MAX_TEXT_CHARS).sum()), int(lengths.max()) if len(lengths) else 0)
+        checks[column] = check
+    plan = CleaningPlan.of(checks)
+    notes.extend(plan.notes)
+    return plan.apply(frame)
 
 
 def _text_lengths(values: pd.Series) -> pd.Series:
@@ -704,10 +894,40 @@ def _positive_class(categorical: pd.Categorical, requested: str | None, target: 
 
 def fingerprint(frame: pd.DataFrame) -> str:
     """A content hash of the table as loaded (values, dtypes and column names)."""
-    digest = hashlib.sha256()
-    digest.update("\x1f".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest = fingerprint_digest(frame.columns)
+    digest.update(row_hashes(frame).tobytes())
     return "sha256:" + digest.hexdigest()[:16]
+
+
+def fingerprint_digest(columns) -> hashlib._Hash:
+    """The fingerprint's hash, fed the column names; then the `row_hashes` of every row, in order."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(map(str, columns)).encode())
+    return digest
+
+
+def row_hashes(frame: pd.DataFrame, column_hashes: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """A 64-bit hash of each row's values (`pd.util.hash_pandas_object`, index left out), from `column_hashes` of
+    its columns where given."""
+    if column_hashes is None:
+        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return _combine_hashes([column_hashes[c] for c in frame.columns], len(frame))
+
+
+def column_hashes(values: pd.Series) -> np.ndarray:
+    """A 64-bit hash of each value of a column, the one `row_hashes` combines."""
+    return pd.util.hash_pandas_object(values, index=False).to_numpy()
+
+
+def _combine_hashes(hashes: list[np.ndarray], rows: int) -> np.ndarray:
+    """pandas' `combine_hash_arrays` (CPython's tuple hash), which `hash_pandas_object` applies to a frame's columns."""
+    out = np.full(rows, 0x345678, dtype=np.uint64)
+    multiplier = np.uint64(1000003)
+    for i, hashed in enumerate(hashes):
+        out ^= hashed
+        out *= multiplier
+        multiplier += np.uint64(82520 + 2 * (len(hashes) - i))
+    return out + np.uint64(97531)
 
 
 def _resolve_target(frame: pd.DataFrame, target: str | None) -> str:

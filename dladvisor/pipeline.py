@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, benchmark_cuts, clock_cuts, explain_cuts
-from dladvisor.benchmark import run_benchmark
 from dladvisor.budget import StageTime, stage_budget
-from dladvisor.checks import run_checks
 from dladvisor.config import AssessConfig
-from dladvisor.cost import check_cost_options, measure_costs
-from dladvisor.explain import explain_models
 from dladvisor.load import Dataset, cap_rows, load_dataset
-from dladvisor.playbooks import resolve as resolve_playbook
-from dladvisor.prices import load_prices
 from dladvisor.profile import DatasetProfile, profile_dataset
-from dladvisor.recommend import recommend
+
+if TYPE_CHECKING:
+    from dladvisor.assessment import Assessment
 
 # progress(stage, done, total): called as each stage advances, so a front end can draw progress bars.
 Progress = Callable[[str, int, int], None]
@@ -39,6 +35,7 @@ def load_and_profile(
         group_column=config.group_col, time_column=config.time_col, sensitive_columns=config.sensitive,
         sensitive_as_feature=config.sensitive_as_feature, drop_columns=config.drop,
         trusted_columns=config.known_at_prediction, positive_class=config.positive_class,
+        max_rows=config.max_rows, seed=config.seed,  # a large file is read as the sample `cap_rows` would draw
     )
     progress("load", 1, 1)
     progress("profile", 0, 1)
@@ -52,6 +49,16 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
 
     `config.time_budget_seconds` bounds the run: the benchmark, explain and checks stages each get their share
     (`budget.STAGE_SHARES`) and plan their work to fit it; what they cut is listed in `Assessment.stages`."""
+    # Here, not at the top: `dladvisor profile` needs only load and profile, and scikit-learn alone is ~90 MB.
+    from dladvisor.assessment import Assessment, DatasetInfo, RunInfo, benchmark_cuts, clock_cuts, explain_cuts
+    from dladvisor.benchmark import run_benchmark
+    from dladvisor.checks import run_checks
+    from dladvisor.cost import check_cost_options, measure_costs
+    from dladvisor.explain import explain_models
+    from dladvisor.playbooks import resolve as resolve_playbook
+    from dladvisor.prices import load_prices
+    from dladvisor.recommend import recommend
+
     started = time.perf_counter()
     total = config.time_budget_seconds
     stages: list[StageTime] = []

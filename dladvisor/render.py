@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dladvisor.assessment import Assessment
-from dladvisor.benchmark import METRIC_LABELS, format_number
-from dladvisor.cost import format_hours, format_usd
 from dladvisor.profile import DatasetProfile
+
+# The assessment, benchmark and cost modules import scikit-learn (~90 MB), which `dladvisor profile` does without:
+# they are imported where they are used.
+if TYPE_CHECKING:
+    from dladvisor.assessment import Assessment
 
 VERDICT_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "red"}
 SEVERITY_STYLE = {"critical": "red", "warning": "yellow", "info": "dim"}
@@ -44,6 +47,9 @@ class StageProgress:
 
 
 def summary(console: Console, assessment: Assessment, out_dir: Path) -> None:
+    from dladvisor.benchmark import METRIC_LABELS, format_number
+    from dladvisor.cost import format_usd
+
     bench = assessment.benchmark
     metric = METRIC_LABELS[bench.primary_metric]
     table = Table(title=f"Leaderboard ({metric}, 95% CI)", title_justify="left")
@@ -87,7 +93,8 @@ def profile_table(console: Console, profile: DatasetProfile) -> None:
     for name, justify in (("Column", "left"), ("Kind", "left"), ("Missing", "right"), ("Distinct", "right")):
         table.add_column(name, justify=justify)
     for column in profile.columns:
-        table.add_row(column.name, column.kind, f"{column.missing_share:.1%}", f"{column.cardinality:,}")
+        distinct = f"{'>' if column.cardinality_capped else ''}{column.cardinality:,}"
+        table.add_row(column.name, column.kind, f"{column.missing_share:.1%}", distinct)
     console.print(table)
     if profile.class_counts:
         balance = ", ".join(f"{name}: {count:,}" for name, count in profile.class_counts.items())
@@ -103,6 +110,8 @@ def profile_table(console: Console, profile: DatasetProfile) -> None:
 
 
 def estimate_table(console: Console, estimate) -> None:
+    from dladvisor.cost import format_hours, format_usd
+
     e = estimate
     title = f"Estimate: {e.label} on {e.rows:,} rows x {e.epochs} epoch(s), {e.inputs}"
     table = Table(title=title, title_justify="left")

@@ -127,3 +127,48 @@ def test_profile_says_which_checks_ran_on_a_sample(mixed_frame, monkeypatch):
     assert [c.kind for c in sampled.columns] == [c.kind for c in whole.columns]
     assert sampled.strongest_single_columns != whole.strongest_single_columns  # the screens did read fewer rows
     assert profile_dataset(dataset) == sampled  # seeded: the same table gives the same profile
+
+
+def test_profiling_imports_no_scikit_learn(tmp_path, cancer_frame):
+    """`dladvisor profile` scores columns with its own trees: importing scikit-learn alone would cost ~90 MB."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "cancer.csv"
+    cancer_frame.to_csv(path, index=False)
+    code = ("import sys; from typer.testing import CliRunner; from dladvisor.cli import app; "
+            f"result = CliRunner().invoke(app, ['profile', {str(path)!r}, '--target', 'diagnosis']); "
+            "assert result.exit_code == 0, result.output; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'torch'}))")
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_screen_trees_grow_as_scikit_learn_grows_them():
+    """The leakage cuts were calibrated on scikit-learn's trees: the screen's own must predict what those predict."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    from dladvisor.profile import _tree_predictions
+
+    cancer = load_breast_cancer()
+    rng = np.random.default_rng(0)
+    for column in range(0, 30, 3):
+        x = cancer.data[:, column].copy()
+        x[rng.random(len(x)) < 0.1] = np.nan  # missing values take the better side, or a leaf of their own
+        train, test = np.arange(len(x)) % 3 != 0, np.arange(len(x)) % 3 == 0
+        for min_leaf in (5, 20):
+            tree = DecisionTreeClassifier(max_depth=8, min_samples_leaf=min_leaf, random_state=0)
+            expected = tree.fit(x[train, None], cancer.target[train]).predict_proba(x[test, None])
+            ours = _tree_predictions(x[train], cancer.target[train], x[test], n_classes=2, min_leaf=min_leaf)
+            np.testing.assert_allclose(ours, expected, atol=1e-12)
+    diabetes = load_diabetes()
+    for column in range(10):
+        x, y = diabetes.data[:, column], diabetes.target
+        tree = DecisionTreeRegressor(max_depth=8, min_samples_leaf=5, random_state=0).fit(x[:300, None], y[:300])
+        ours = _tree_predictions(x[:300], y[:300], x[300:], n_classes=0, min_leaf=5)
+        np.testing.assert_allclose(ours, tree.predict(x[300:, None]), rtol=1e-9)
