@@ -603,8 +603,7 @@ class _Request:
     positive_class: str | None
 
     def _named(self) -> list[tuple[str, str | None]]:
-        named = [("--group-col", self.group_column), ("--time-col", self.time_column)]
-        return named + [("--sensitive", c) for c in self.sensitive_columns] + [("--drop", c) for c in self.drop_columns]
+        return _column_options(self.group_column, self.time_column, self.sensitive_columns, self.drop_columns)
 
     def check_columns(self, frame: pd.DataFrame, target_name: str) -> None:
         """Every column named in an option exists, is not the target, and is not both dropped and used."""
