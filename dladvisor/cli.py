@@ -149,6 +149,9 @@ def assess(
     positive_class: PositiveOpt = None,
     encoding: EncodingOpt = None,
     device: DeviceOpt = "auto",
+    executor: Annotated[
+        str, typer.Option(help="Where the folds run: local, ray (local Ray or RAY_ADDRESS) or ray://HOST:PORT.")
+    ] = "local",
     text_model: TextModelOpt = "all-MiniLM-L6-v2",
     image_model: ImageModelOpt = "tf_efficientnet_lite0",
     learning_curves: Annotated[
@@ -192,7 +195,7 @@ def assess(
         group_col=group_col, time_col=time_col, sensitive=sensitive,
         sensitive_as_feature=sensitive_as_feature, drop=drop,
         known_at_prediction=known_at_prediction, positive_class=positive_class, encoding=encoding,
-        device=device,
+        device=device, executor=executor,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
         predictions_per_month=predictions_per_month, serving=serving, peak_factor=peak_factor,
         price_table=str(price_table) if price_table else None,

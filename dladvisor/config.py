@@ -52,6 +52,7 @@ class AssessConfig(Frozen):
     playbook: str | None = None
     encoding: str | None = None
     device: str = "auto"
+    executor: str = "local"  # local, ray (local Ray or RAY_ADDRESS) or ray://HOST:PORT
     text_model: str = "all-MiniLM-L6-v2"
     image_model: str = "tf_efficientnet_lite0"
     learning_curves: bool = True
@@ -158,6 +159,9 @@ def check_config(config: AssessConfig) -> None:
     if config.out is not None:
         check_out_dir(config.out)
         check_writable(config.out, "--out")
+    from dladvisor.benchmark._executor import check_executor
+
+    check_executor(config.executor)
     if config.device != "auto":
         resolve_device(config.device)
 

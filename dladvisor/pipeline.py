@@ -72,13 +72,19 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     playbook = resolve_playbook(config.playbook, stakes=config.stakes, modality=modality)
 
     progress("benchmark", 0, 1)
-    benchmark = run_benchmark(
-        dataset, profile, n_folds=config.folds, seed=config.seed,
-        time_budget_seconds=stage_budget("benchmark", total), candidates=list(config.candidates) or None,
-        primary_metric=config.metric, device=config.device, text_model=config.text_model,
-        image_model=config.image_model, learning_curves=config.learning_curves,
-        on_progress=lambda done, total: progress("benchmark", done, total),
-    )
+    from dladvisor.benchmark._executor import make_executor
+
+    executor = make_executor(config.executor)  # a missing Ray or an unreachable cluster: one line, before the fits
+    try:
+        benchmark = run_benchmark(
+            dataset, profile, n_folds=config.folds, seed=config.seed,
+            time_budget_seconds=stage_budget("benchmark", total), candidates=list(config.candidates) or None,
+            primary_metric=config.metric, device=config.device, text_model=config.text_model,
+            image_model=config.image_model, learning_curves=config.learning_curves,
+            on_progress=lambda done, total: progress("benchmark", done, total), executor=executor,
+        )
+    finally:
+        executor.close()
     stages.append(clock.lap("benchmark", stage_budget("benchmark", total), benchmark_cuts(benchmark)))
     progress("cost", 0, 1)
     prices = load_prices(config.price_table).with_overrides(cpu_hourly=config.cpu_hourly, gpu_hourly=config.gpu_hourly)

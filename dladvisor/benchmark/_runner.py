@@ -23,6 +23,7 @@ from pydantic import Field
 
 from dladvisor._frozen import Frozen
 from dladvisor.benchmark._compare import LearningCurves, PairedLift, learning_curve, paired_lift, read_curves
+from dladvisor.benchmark._executor import Executor, LocalExecutor
 from dladvisor.benchmark._folds import SplitInfo, make_folds
 from dladvisor.benchmark._measure import PeakMemory, count_parameters, forward_flops_per_sample, weights_bytes
 from dladvisor.benchmark._metrics import (
@@ -59,6 +60,8 @@ FIT_SHARE = 0.75
 # latency. When all rows would not fit, the candidate uses the hold-out.
 EMBEDDING_SHARE = 0.8
 # Fitted models kept per candidate (the first folds), so the explain stage can compare their explanations.
+# A Ray fold may overrun the time left by this much before it is given up on (a local one is not cut off).
+TASK_GRACE_SECONDS = 60.0
 KEPT_FOLD_MODELS = 3
 # Strong single columns (the profile's `is_strong`) refitted without, at most this many, strongest first.
 ABLATION_MAX_COLUMNS = 2
@@ -129,6 +132,11 @@ class BenchmarkResult(Frozen):
     features_used: list[str]
     time_budget_seconds: float
     device: str = "cpu"
+    # Where the folds ran ("local", or "ray (ADDRESS)") and the size of that machine or cluster.
+    executor: str = "local"
+    cluster_nodes: int = 1
+    cluster_cpus: int | None = None
+    cluster_gpus: int | None = None
     holdout_rows: int | None = None
     candidates: tuple[CandidateResult, ...]
     lift: PairedLift | None = None
@@ -234,6 +242,7 @@ class _Plan:
     # on the most history, like the model that would ship), else the first.
     reference_fold: int = 0
     workers: int = 1  # processes for candidates whose folds run side by side
+    executor: object = dataclasses.field(default_factory=LocalExecutor)  # where each (candidate, fold) runs
 
     def folds_for(self, spec: CandidateSpec) -> list:
         """The folds a candidate runs; a frozen-embedding one may still fall back to the hold-out when it starts."""
@@ -273,6 +282,7 @@ def run_benchmark(
     image_model: str = DEFAULT_IMAGE_MODEL,
     learning_curves: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> BenchmarkResult:
     """Cross-validate each candidate on identical folds, then compare the best deep and classical candidates.
 
@@ -283,6 +293,7 @@ def run_benchmark(
             and epochs into it.
         device: "auto", "cpu" or "cuda".
         on_progress: called with (units done, units in total) as folds finish, for progress bars.
+        executor: where each (candidate, fold) fit runs (default `LocalExecutor`: in process or joblib workers).
     """
     from dladvisor.benchmark._torch import resolve_device
 
@@ -296,8 +307,9 @@ def run_benchmark(
         )
     specs = _select(dataset.task, candidates, features)
     parallel = [s for s in specs if s.parallel_folds]
+    executor = executor or LocalExecutor()
     warming = (_start_workers(min(usable_cores(), n_folds), deep=any(s.is_deep for s in parallel))
-               if device != "cuda" and parallel else None)
+               if device != "cuda" and parallel and executor.name == "local" else None)
     try:
         device = resolve_device(device)
     finally:
@@ -316,7 +328,7 @@ def run_benchmark(
         rng = np.random.default_rng(seed)
         holdout = (train, np.sort(rng.choice(test, min(len(test), CPU_HOLDOUT_ROWS), replace=False)))
     plan = _Plan(folds=folds, holdout=holdout, device=device, deadline=deadline,
-                 reference_fold=reference, workers=usable_cores())
+                 reference_fold=reference, workers=usable_cores(), executor=executor)
     context = BuildContext(
         task=dataset.task, n_classes=len(dataset.classes), features=features, seed=seed, n_jobs=usable_cores(),
         device=device, text_model=text_model, image_model=image_model,
@@ -386,8 +398,14 @@ def run_benchmark(
         features_used=features.all, time_budget_seconds=time_budget_seconds, device=device,
         holdout_rows=len(holdout[1]) if holdout is not None else None, candidates=tuple(results), lift=lift,
         lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, cuts=tuple(cuts), features=features,
-        frame=X, folds=folds, scored_rows=scored, holdout=holdout,
+        frame=X, folds=folds, scored_rows=scored, holdout=holdout, **_cluster_fields(executor),
     )
+
+
+def _cluster_fields(executor: Executor) -> dict:
+    cluster = executor.cluster()
+    return dict(executor=cluster["executor"], cluster_nodes=cluster["nodes"], cluster_cpus=cluster["cpus"],
+                cluster_gpus=cluster["gpus"])
 
 
 def _ranked(results: list[CandidateResult], primary: str) -> list[CandidateResult]:
@@ -539,19 +557,19 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
         whole = workers > 1 and (index > 0 or spec.is_deep)
         batch = folds[index:] if whole else folds[index : index + workers]
         try:
+            # One (candidate, fold) fit-and-score per task, through the executor (local: as before).
             if workers > 1:
-                from joblib import Parallel, delayed
-
                 single = dataclasses.replace(context, n_jobs=1)
-                outcomes = Parallel(n_jobs=workers)(
-                    delayed(_fit_fold)(spec.factory, single, X, y, train, test, n_classes, "cpu",
-                                       count_flops=index + i == 0)
-                    for i, (train, test) in enumerate(batch)
-                )
+                tasks = [dict(factory=spec.factory, context=single, train=train, test=test, n_classes=n_classes,
+                              device="cpu", count_flops=index + i == 0) for i, (train, test) in enumerate(batch)]
+                resources = {"num_cpus": 1}
             else:
                 device = plan.device if spec.is_deep else "cpu"
-                outcomes = [_fit_fold(spec.factory, context, X, y, train, test, n_classes, device)
-                            for train, test in batch]
+                tasks = [dict(factory=spec.factory, context=context, train=train, test=test, n_classes=n_classes,
+                              device=device) for train, test in batch]
+                resources = {"num_cpus": max(1, context.n_jobs or 1), "num_gpus": 1 if device == "cuda" else 0}
+            outcomes = plan.executor.map_folds(_fit_fold, tasks, shared={"X": X, "y": y}, workers=workers,
+                                               resources=resources, timeout=max(remaining, 0.0) + TASK_GRACE_SECONDS)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001
