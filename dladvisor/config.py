@@ -62,6 +62,7 @@ class AssessConfig(Frozen):
     predictions_per_month: int = 1_000_000
     serving: str = "online"
     peak_factor: float = DEFAULT_PEAK_FACTOR
+    export_model: bool = False  # refit the recommended model on every row and save it in model/ (dladvisor.export)
 
 
 # Options given as several names (repeatable on the command line): a string is one name.
@@ -158,6 +159,10 @@ def check_config(config: AssessConfig) -> None:
     if config.out is not None:
         check_out_dir(config.out)
         check_writable(config.out, "--out")
+    if config.export_model:
+        from dladvisor.export import _skops
+
+        _skops()  # one line naming the extra when skops is missing
     if config.device != "auto":
         resolve_device(config.device)
 
