@@ -156,6 +156,9 @@ def assess(
     learning_curves: Annotated[
         bool, typer.Option(help="Refit the best classical and deep model on growing data to draw learning curves.")
     ] = True,
+    export_model: Annotated[
+        bool, typer.Option(help="Refit the recommended model on every row and save it (no pickle) in OUT/model/.")
+    ] = False,
     retrain: Annotated[
         str, typer.Option(help="Retraining cadence for cost projections: never|yearly|quarterly|monthly|weekly|daily.")
     ] = "monthly",
@@ -204,6 +207,7 @@ def assess(
         known_at_prediction=known_at_prediction, positive_class=positive_class, encoding=encoding,
         device=device,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
+        export_model=export_model,
         predictions_per_month=predictions_per_month, serving=serving, peak_factor=peak_factor,
         price_table=str(price_table) if price_table else None,
         cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly, stakes=stakes, playbook=str(playbook) if playbook else None,
