@@ -117,6 +117,21 @@ class Assessment(Frozen):
 
         return write_report(self, Path(folder or self.config.out or default_out_dir(self.config.data)))
 
+    @property
+    def export_note(self) -> str:
+        """One line on the exported model: where it is, or why the recommendation ships none."""
+        from dladvisor.export import not_exportable
+
+        reason = not_exportable(self)
+        return f"not exported: {reason}" if reason else "model/ beside this report (manifest.json says how to load it)"
+
+    def export_model(self, path: str | os.PathLike) -> Path | None:
+        """Refit the recommended model on every row and save it (skops, no pickle) with manifest.json in `path`.
+        Returns the folder, or None when the recommendation ships no model (`export_note` says why)."""
+        from dladvisor.export import export_model
+
+        return None if export_model(self, Path(path)) else Path(path)
+
     def passed(self, fail_on_warn: bool = False, gates: Iterable[str] = ()) -> bool:
         """The CI gate: False when the playbook's verdict is FAIL (or WARN, with `fail_on_warn`) or a gate fails.
 

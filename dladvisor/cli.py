@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import rich.markup
 import typer
 from rich.console import Console
 
@@ -97,7 +98,8 @@ def _user_errors(command):
         try:
             return command(*args, **kwargs)
         except UserError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # escaped: a fix like pip install 'dladvisor[mlflow]' is text, not rich markup
+            console.print(f"[bold red]error:[/] {rich.markup.escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             progress = _WHERE["progress"]
@@ -157,6 +159,9 @@ def assess(
     learning_curves: Annotated[
         bool, typer.Option(help="Refit the best classical and deep model on growing data to draw learning curves.")
     ] = True,
+    export_model: Annotated[
+        bool, typer.Option(help="Refit the recommended model on every row and save it (no pickle) in OUT/model/.")
+    ] = False,
     retrain: Annotated[
         str, typer.Option(help="Retraining cadence for cost projections: never|yearly|quarterly|monthly|weekly|daily.")
     ] = "monthly",
@@ -174,6 +179,14 @@ def assess(
     playbook: PlaybookOpt = None,
     gate: GateOpt = None,
     junit: JunitOpt = None,
+    mlflow: Annotated[
+        bool, typer.Option(help="Log options, every candidate's scores, the verdict and the report to MLflow.")
+    ] = False,
+    mlflow_uri: Annotated[
+        str | None, typer.Option(help="MLflow tracking URI (implies --mlflow). Default: $MLFLOW_TRACKING_URI, else "
+                                 "sqlite:///mlruns.db (artifacts in mlartifacts/ beside it).")
+    ] = None,
+    mlflow_experiment: Annotated[str, typer.Option(help="MLflow experiment to log the run in.")] = "dladvisor",
 ) -> None:
     """Profile DATA, benchmark classical and deep models on the same rows, and write a report with a recommendation.
 
@@ -197,11 +210,18 @@ def assess(
         known_at_prediction=known_at_prediction, positive_class=positive_class, encoding=encoding,
         device=device, executor=executor,
         text_model=text_model, image_model=image_model, learning_curves=learning_curves, retrain=retrain,
+        export_model=export_model,
         predictions_per_month=predictions_per_month, serving=serving, peak_factor=peak_factor,
         price_table=str(price_table) if price_table else None,
         cpu_hourly=cpu_hourly, gpu_hourly=gpu_hourly, stakes=stakes, playbook=str(playbook) if playbook else None,
     )
-    out_dir = _run_assessment(config)
+    tracking = None
+    if mlflow or mlflow_uri:
+        from dladvisor.tracking import check_mlflow
+
+        check_mlflow()
+        tracking = (mlflow_uri, mlflow_experiment)
+    out_dir = _run_assessment(config, tracking=tracking)
     if gate or junit:
         _check_gates(out_dir / "report.json", list(gate or ()), junit)
 
@@ -315,7 +335,7 @@ def profile(
         profile_table(console, result)
 
 
-def _run_assessment(config, frame=None) -> None:
+def _run_assessment(config, frame=None, tracking: tuple[str | None, str] | None = None) -> None:
     from dladvisor.pipeline import assess as run_pipeline
     from dladvisor.render import summary
     from dladvisor.report import check_out_dir, write_report
@@ -325,6 +345,11 @@ def _run_assessment(config, frame=None) -> None:
         assessment = run_pipeline(config, frame=frame, progress=progress)
     out_dir = write_report(assessment, config.out)
     summary(console, assessment, out_dir)
+    if tracking is not None:  # (tracking URI or None for the default, experiment name)
+        from dladvisor.tracking import log_assessment, tracking_uri
+
+        run_id = log_assessment(assessment, out_dir, uri=tracking[0], experiment=tracking[1])
+        console.print(f"MLflow: run {run_id} in experiment '{tracking[1]}' at {tracking_uri(tracking[0])}")
     return out_dir
 
 

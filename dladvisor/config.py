@@ -63,6 +63,7 @@ class AssessConfig(Frozen):
     predictions_per_month: int = 1_000_000
     serving: str = "online"
     peak_factor: float = DEFAULT_PEAK_FACTOR
+    export_model: bool = False  # refit the recommended model on every row and save it in model/ (dladvisor.export)
 
 
 # Options given as several names (repeatable on the command line): a string is one name.
@@ -162,6 +163,10 @@ def check_config(config: AssessConfig) -> None:
     from dladvisor.benchmark._executor import check_executor
 
     check_executor(config.executor)
+    if config.export_model:
+        from dladvisor.export import _skops
+
+        _skops()  # one line naming the extra when skops is missing
     if config.device != "auto":
         resolve_device(config.device)
 

@@ -154,6 +154,8 @@ class BenchmarkResult(Frozen):
     scored_rows: np.ndarray | None = Field(default=None, exclude=True, repr=False)
     # (train rows, scored rows) of the CPU hold-out split, when deep candidates were evaluated on one.
     holdout: tuple | None = Field(default=None, exclude=True, repr=False)
+    # The encoded target of the frame's rows, for refitting a candidate on every row (`dladvisor.export`).
+    target: np.ndarray | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def completed(self) -> list[CandidateResult]:
@@ -398,7 +400,7 @@ def run_benchmark(
         features_used=features.all, time_budget_seconds=time_budget_seconds, device=device,
         holdout_rows=len(holdout[1]) if holdout is not None else None, candidates=tuple(results), lift=lift,
         lifts=tuple(lifts), ablations=tuple(ablations), learning_curves=curves, cuts=tuple(cuts), features=features,
-        frame=X, folds=folds, scored_rows=scored, holdout=holdout, **_cluster_fields(executor),
+        frame=X, folds=folds, scored_rows=scored, holdout=holdout, target=dataset.y, **_cluster_fields(executor),
     )
 
 

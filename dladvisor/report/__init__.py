@@ -75,6 +75,10 @@ def write_report(assessment: Assessment, out_dir: Path) -> Path:
         plots = render_plots(assessment, plots_dir)
         (staging / "report.md").write_text(render_markdown(assessment, plots), encoding="utf-8")
         (staging / "report.json").write_text(render_json(assessment), encoding="utf-8")
+        if assessment.config.export_model:
+            from dladvisor.export import export_model
+
+            export_model(assessment, staging / "model")
         if out_dir.exists():
             retired = staging.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
             out_dir.rename(retired)
