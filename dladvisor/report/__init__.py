@@ -17,6 +17,12 @@ from dladvisor.explain import UNSTABLE_BELOW
 from dladvisor.recommend import LEAK_MARGIN
 
 REPORT_FILES = ("report.md", "report.json")
+# The report's collapsible sections, in order: each is templates/sections/<name>.md.j2. A new section is one file
+# there and one name here; the summary (verdict, reason, deep vs classical, next step) always comes first.
+SECTIONS = (
+    "recommendation", "leaderboard", "deep_learning", "data_profile", "explainability", "calibration", "cost",
+    "model_card", "run", "reproducibility", "glossary",
+)
 
 
 def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
@@ -32,10 +38,12 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
     env.filters.update(
         num=format_number, pct=_pct, ci=_ci, cell=_cell, usd=format_usd, hours=format_hours, si=_si,
         highlight_tokens=_highlight_tokens, measured=_measured, rate=_rate,
+        verdict_reasons=_verdict_reasons, deep_reason=_deep_reason,
     )
     template = env.get_template("report.md.j2")
     return template.render(
         a=assessment,
+        sections=SECTIONS,
         plots=_Plots(plots),
         metrics=metrics_for(assessment.dataset.task),
         labels=METRIC_LABELS,
@@ -146,3 +154,19 @@ def _measured(value) -> str:
 
 def _rate(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _verdict_reasons(recommendation) -> list[str]:
+    """The reasons that set a WARN or FAIL verdict, for the report's first screen."""
+    if recommendation.verdict == "PASS":
+        return []
+    prefix = f"{recommendation.verdict}:"
+    # recommend.py words these as "WARN: …", "Check before shipping: …" and "N data warning(s) …"
+    chosen = [r[len(prefix):].strip() if r.startswith(prefix) else r for r in recommendation.reasons
+              if r.startswith((prefix, "Check before shipping:")) or "data warning(s)" in r]
+    return [r[:1].upper() + r[1:] for r in chosen]
+
+
+def _deep_reason(recommendation) -> str:
+    """The one reason that says whether deep learning pays off here (empty when none was given)."""
+    return next((r for r in recommendation.reasons if r.startswith("Deep learning")), "")
