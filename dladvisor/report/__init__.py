@@ -16,7 +16,7 @@ from dladvisor.errors import UserError
 from dladvisor.explain import UNSTABLE_BELOW
 from dladvisor.recommend import LEAK_MARGIN
 
-REPORT_FILES = ("report.md", "report.json")
+REPORT_FILES = ("report.md", "report.json", "report.html")
 # The report's collapsible sections, in order: each is templates/sections/<name>.md.j2. A new section is one file
 # there and one name here; the summary (verdict, reason, deep vs classical, next step) always comes first.
 SECTIONS = (
@@ -70,6 +70,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 def write_report(assessment: Assessment, out_dir: Path) -> Path:
     """Write report.md, report.json and plots/ into `out_dir`, replacing an earlier report only when complete."""
+    from dladvisor.report.html import render_html
     from dladvisor.report.plots import render_plots
 
     out_dir = Path(out_dir)
@@ -81,7 +82,10 @@ def write_report(assessment: Assessment, out_dir: Path) -> Path:
         plots_dir = staging / "plots"
         plots_dir.mkdir()
         plots = render_plots(assessment, plots_dir)
-        (staging / "report.md").write_text(render_markdown(assessment, plots), encoding="utf-8")
+        markdown = render_markdown(assessment, plots)
+        (staging / "report.md").write_text(markdown, encoding="utf-8")
+        (staging / "report.html").write_text(
+            render_html(markdown, staging, title=f"dladvisor: {assessment.dataset.source}"), encoding="utf-8")
         (staging / "report.json").write_text(render_json(assessment), encoding="utf-8")
         if out_dir.exists():
             retired = staging.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")
