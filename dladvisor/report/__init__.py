@@ -41,7 +41,7 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         verdict_reasons=_verdict_reasons, deep_reason=_deep_reason,
     )
     template = env.get_template("report.md.j2")
-    return template.render(
+    return _without_absolute_paths(assessment, template.render(
         a=assessment,
         sections=SECTIONS,
         plots=_Plots(plots),
@@ -50,7 +50,17 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
         metric_label=METRIC_LABELS[assessment.benchmark.primary_metric],
         unstable_below=UNSTABLE_BELOW,
         leak_margin=LEAK_MARGIN,
-    )
+    ))
+
+
+def _without_absolute_paths(assessment: Assessment, text: str) -> str:
+    """A report is shared: the data file shows as a path relative to the working folder (or its name alone)."""
+    from dladvisor.report.summary import shown_path
+
+    for path in {assessment.dataset.source, assessment.config.data}:
+        if path and Path(path).is_absolute():
+            text = text.replace(str(path), shown_path(Path(path)))
+    return text
 
 
 def render_json(assessment: Assessment) -> str:
