@@ -53,6 +53,13 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
     ))
 
 
+def _shown_source(assessment: Assessment) -> str:
+    from dladvisor.report.summary import shown_path
+
+    source = assessment.dataset.source
+    return shown_path(Path(source)) if Path(source).is_absolute() else source
+
+
 def _without_absolute_paths(assessment: Assessment, text: str) -> str:
     """A report is shared: the data file shows as a path relative to the working folder (or its name alone)."""
     from dladvisor.report.summary import shown_path
@@ -95,7 +102,7 @@ def write_report(assessment: Assessment, out_dir: Path) -> Path:
         markdown = render_markdown(assessment, plots)
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         (staging / "report.html").write_text(
-            render_html(markdown, staging, title=f"dladvisor: {assessment.dataset.source}"), encoding="utf-8")
+            render_html(markdown, staging, title=f"dladvisor: {_shown_source(assessment)}"), encoding="utf-8")
         (staging / "report.json").write_text(render_json(assessment), encoding="utf-8")
         if out_dir.exists():
             retired = staging.with_name(f".{out_dir.name}.old-{staging.name.rsplit('-', 1)[-1]}")

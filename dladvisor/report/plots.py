@@ -179,7 +179,7 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
 
     plt = _pyplot()
     examples = max(len(e.image_examples) for e in explanations)
-    fig, axes = plt.subplots(len(explanations), examples, figsize=(2.3 * examples, 2.5 * len(explanations)),
+    fig, axes = plt.subplots(len(explanations), examples, figsize=(2.3 * examples, 2.8 * len(explanations)),
                              squeeze=False)
     for row, e in zip(axes, explanations, strict=True):
         for ax, example in zip(row, e.image_examples, strict=False):
@@ -189,11 +189,13 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
                 ax.imshow(read_image(example.path, IMAGE_SIZE), extent=(0, 1, 0, 1))
             ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.55, extent=(0, 1, 0, 1),
                       interpolation="bilinear")
-            ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\nactual {example.actual}, "
-                         f"predicted {example.predicted}", fontsize=9)
+            ax.set_title(f"actual {example.actual}, predicted {example.predicted}", fontsize=9)
+        # the model's name once, above its row: long names as per-panel titles ran into each other
+        row[0].text(0, 1.22, assessment.benchmark.get(e.candidate).label, transform=row[0].transAxes,
+                    fontsize=10, fontweight="bold")
         for ax in row:
             ax.axis("off")
-    fig.tight_layout()
+    fig.subplots_adjust(hspace=0.5, wspace=0.08)  # not tight_layout: the row names sit outside the axes
     _save(fig, path)
     plt.close(fig)
     return path

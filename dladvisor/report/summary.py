@@ -21,7 +21,9 @@ def render_summary(report: dict[str, Any], *, gates: list | None = None,
     rec, bench = report["recommendation"], report["benchmark"]
     metric = bench["primary_metric"]
     labels = {c["name"]: c.get("label", c["name"]) for c in bench["candidates"]}
-    lines = [f"### dladvisor: {rec['verdict']} — `{report['dataset']['source']}`", "", f"**{rec['headline']}**", ""]
+    source = report["dataset"]["source"]
+    source = shown_path(Path(source)) if Path(source).is_absolute() else source
+    lines = [f"### dladvisor: {rec['verdict']} — `{source}`", "", f"**{rec['headline']}**", ""]
     if rec.get("next_steps"):
         lines += [f"Next step: {rec['next_steps'][0]}", ""]
     if gates:
@@ -52,7 +54,8 @@ def render_summary(report: dict[str, Any], *, gates: list | None = None,
         if baseline["dataset"]["fingerprint"] != report["dataset"]["fingerprint"]:
             lines.append("The baseline ran on different data (fingerprints differ), so deltas mix data and model.")
     lines += ["", "Full report: `report.md` / `report.html` in the report folder (artifact)."]
-    return "\n".join(lines[:MAX_LINES]) + "\n"
+    text = "\n".join(lines[:MAX_LINES]) + "\n"
+    return text.replace(report["dataset"]["source"], source)  # next steps quote the data path
 
 
 def write_summary(out_dir: Path, text: str) -> Path:
