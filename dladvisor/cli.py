@@ -82,6 +82,9 @@ GateOpt = Annotated[
     typer.Option("--gate", help="CI condition, repeatable: 'best.roc_auc>=0.85', 'verdict!=FAIL'. Failing: exit 1."),
 ]
 JunitOpt = Annotated[Path | None, typer.Option(help="Write JUnit XML: one test case per gate and per verdict.")]
+BaselineOpt = Annotated[
+    Path | None, typer.Option(help="An earlier report.json: summary.md then shows score and verdict changes since it.")
+]
 
 
 ISSUES_URL = "the dladvisor issue tracker"
@@ -187,6 +190,7 @@ def assess(
                                  "sqlite:///mlruns.db (artifacts in mlartifacts/ beside it).")
     ] = None,
     mlflow_experiment: Annotated[str, typer.Option(help="MLflow experiment to log the run in.")] = "dladvisor",
+    baseline: BaselineOpt = None,
 ) -> None:
     """Profile DATA, benchmark classical and deep models on the same rows, and write a report with a recommendation.
 
@@ -221,7 +225,9 @@ def assess(
 
         check_mlflow()
         tracking = (mlflow_uri, mlflow_experiment)
+    baseline_report = _load_baseline(baseline)
     out_dir = _run_assessment(config, tracking=tracking)
+    _write_ci_summary(out_dir, list(gate or ()), baseline_report)
     if gate or junit:
         _check_gates(out_dir / "report.json", list(gate or ()), junit)
 
@@ -236,6 +242,8 @@ def demo(
     device: DeviceOpt = "auto",
     stakes: StakesOpt = None,
     playbook: PlaybookOpt = None,
+    gate: GateOpt = None,
+    baseline: BaselineOpt = None,
 ) -> None:
     """Assess a small real dataset that ships with a dependency (no download), to see the whole product.
 
@@ -244,6 +252,11 @@ def demo(
     """
     from dladvisor.config import assess_config
     from dladvisor.datasets import load_demo
+    from dladvisor.gate import parse_gate
+
+    for expression in gate or ():
+        parse_gate(expression)
+    baseline_report = _load_baseline(baseline)
 
     default_out = Path("reports/demo" if kind == "tabular" else f"reports/demo-{kind}")
     options = assess_config(f"demo-{kind}", seed=seed, out=out or default_out, time_budget=time_budget, device=device,
@@ -255,7 +268,10 @@ def demo(
         # the playbook that fits the data, unless the options pick one
         "playbook": playbook or (None if stakes else dataset.playbook),
     })
-    _run_assessment(config, frame=dataset.frame)
+    out_dir = _run_assessment(config, frame=dataset.frame)
+    _write_ci_summary(out_dir, list(gate or ()), baseline_report)
+    if gate:
+        _check_gates(out_dir / "report.json", list(gate), None)
 
 
 PriceTableOpt = Annotated[
@@ -353,6 +369,21 @@ def _run_assessment(config, frame=None, tracking: tuple[str | None, str] | None 
     return out_dir
 
 
+# --- CI summary (summary.md, $GITHUB_STEP_SUMMARY) ---
+def _load_baseline(path: Path | None) -> dict | None:
+    from dladvisor.gate import load_report
+
+    return None if path is None else load_report(path)  # read before the run, so a bad path fails fast
+
+
+def _write_ci_summary(out_dir: Path, gates: list[str], baseline: dict | None) -> None:
+    from dladvisor.gate import evaluate_gates, load_report
+    from dladvisor.report.summary import render_summary, write_summary
+
+    report = load_report(out_dir / "report.json")
+    write_summary(out_dir, render_summary(report, gates=evaluate_gates(report, gates), baseline=baseline))
+
+
 def _check_gates(report_path: Path, expressions: list[str], junit: Path | None) -> None:
     """Evaluate gates on a saved report, print them, write JUnit if asked; exit 1 when one fails."""
     from dladvisor.gate import evaluate_gates, junit_xml, load_report
@@ -404,6 +435,9 @@ def compare(
     tolerance: Annotated[float, typer.Option(help="Score drops up to this (metric units) are noise.")] = 0.01,
     fail: Annotated[bool, typer.Option("--fail/--no-fail", help="Exit 1 when something regressed.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON on stdout.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown pull-request comment body on stdout.")
+    ] = False,
 ) -> None:
     """Compare two reports: score drops beyond --tolerance, worse verdicts, new failing checks, new critical alerts.
 
@@ -417,6 +451,10 @@ def compare(
     if json_out:
         sys.stdout.write(json.dumps({**result.model_dump(mode="json"), "regressions": len(result.regressions)},
                                     indent=2) + "\n")
+    if markdown:
+        from dladvisor.report.summary import comparison_markdown, shown_path
+
+        sys.stdout.write(comparison_markdown(result, old_name=shown_path(old), new_name=shown_path(new)))
     comparison_table(console, result)
     if fail and result.regressions:
         raise typer.Exit(1)

@@ -16,7 +16,13 @@ from dladvisor.errors import UserError
 from dladvisor.explain import UNSTABLE_BELOW
 from dladvisor.recommend import LEAK_MARGIN
 
-REPORT_FILES = ("report.md", "report.json")
+REPORT_FILES = ("report.md", "report.json", "report.html")
+# The report's collapsible sections, in order: each is templates/sections/<name>.md.j2. A new section is one file
+# there and one name here; the summary (verdict, reason, deep vs classical, next step) always comes first.
+SECTIONS = (
+    "recommendation", "leaderboard", "deep_learning", "data_profile", "explainability", "calibration", "cost",
+    "model_card", "run", "reproducibility", "glossary",
+)
 
 
 def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
@@ -32,17 +38,36 @@ def render_markdown(assessment: Assessment, plots: dict[str, str]) -> str:
     env.filters.update(
         num=format_number, pct=_pct, ci=_ci, cell=_cell, usd=format_usd, hours=format_hours, si=_si,
         highlight_tokens=_highlight_tokens, measured=_measured, rate=_rate,
+        verdict_reasons=_verdict_reasons, deep_reason=_deep_reason,
     )
     template = env.get_template("report.md.j2")
-    return template.render(
+    return _without_absolute_paths(assessment, template.render(
         a=assessment,
+        sections=SECTIONS,
         plots=_Plots(plots),
         metrics=metrics_for(assessment.dataset.task),
         labels=METRIC_LABELS,
         metric_label=METRIC_LABELS[assessment.benchmark.primary_metric],
         unstable_below=UNSTABLE_BELOW,
         leak_margin=LEAK_MARGIN,
-    )
+    ))
+
+
+def _shown_source(assessment: Assessment) -> str:
+    from dladvisor.report.summary import shown_path
+
+    source = assessment.dataset.source
+    return shown_path(Path(source)) if Path(source).is_absolute() else source
+
+
+def _without_absolute_paths(assessment: Assessment, text: str) -> str:
+    """A report is shared: the data file shows as a path relative to the working folder (or its name alone)."""
+    from dladvisor.report.summary import shown_path
+
+    for path in {assessment.dataset.source, assessment.config.data}:
+        if path and Path(path).is_absolute():
+            text = text.replace(str(path), shown_path(Path(path)))
+    return text
 
 
 def render_json(assessment: Assessment) -> str:
@@ -62,6 +87,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 def write_report(assessment: Assessment, out_dir: Path) -> Path:
     """Write report.md, report.json and plots/ into `out_dir`, replacing an earlier report only when complete."""
+    from dladvisor.report.html import render_html
     from dladvisor.report.plots import render_plots
 
     out_dir = Path(out_dir)
@@ -73,7 +99,10 @@ def write_report(assessment: Assessment, out_dir: Path) -> Path:
         plots_dir = staging / "plots"
         plots_dir.mkdir()
         plots = render_plots(assessment, plots_dir)
-        (staging / "report.md").write_text(render_markdown(assessment, plots), encoding="utf-8")
+        markdown = render_markdown(assessment, plots)
+        (staging / "report.md").write_text(markdown, encoding="utf-8")
+        (staging / "report.html").write_text(
+            render_html(markdown, staging, title=f"dladvisor: {_shown_source(assessment)}"), encoding="utf-8")
         (staging / "report.json").write_text(render_json(assessment), encoding="utf-8")
         if assessment.config.export_model:
             from dladvisor.export import export_model
@@ -150,3 +179,19 @@ def _measured(value) -> str:
 
 def _rate(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _verdict_reasons(recommendation) -> list[str]:
+    """The reasons that set a WARN or FAIL verdict, for the report's first screen."""
+    if recommendation.verdict == "PASS":
+        return []
+    prefix = f"{recommendation.verdict}:"
+    # recommend.py words these as "WARN: …", "Check before shipping: …" and "N data warning(s) …"
+    chosen = [r[len(prefix):].strip() if r.startswith(prefix) else r for r in recommendation.reasons
+              if r.startswith((prefix, "Check before shipping:")) or "data warning(s)" in r]
+    return [r[:1].upper() + r[1:] for r in chosen]
+
+
+def _deep_reason(recommendation) -> str:
+    """The one reason that says whether deep learning pays off here (empty when none was given)."""
+    return next((r for r in recommendation.reasons if r.startswith("Deep learning")), "")

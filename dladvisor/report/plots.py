@@ -18,7 +18,22 @@ def _pyplot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # GitHub shows a report about 900 px wide: figures at most MAX_WIDTH_IN inches at DPI keep text >= 10 px there
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9,
+                         "ytick.labelsize": 9, "legend.fontsize": 9})
     return plt
+
+
+DPI = 100
+MAX_WIDTH_IN = 9.0
+
+
+def _save(fig, path: Path) -> None:
+    """Save at a width GitHub shows unscaled, cropped to what is drawn so no label is cut off."""
+    width, height = fig.get_size_inches()
+    if width > MAX_WIDTH_IN:
+        fig.set_size_inches(MAX_WIDTH_IN, height * MAX_WIDTH_IN / width)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
 
 
 def _plain_numbers():
@@ -76,10 +91,21 @@ def _leaderboard(assessment: Assessment, path: Path) -> Path:
         handles.append(ax.axvline(bench.primary(baseline).mean, color=BASELINE, linestyle="--", linewidth=1,
                                   label="baseline"))
     if handles:
-        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=8)
-    finite = [m - e for m, e in zip(means, low, strict=True)]
-    if bench.higher_is_better and min(finite) > 0:
-        ax.set_xlim(max(0.0, min(finite) - 0.05), max(m + e for m, e in zip(means, high, strict=True)) + 0.02)
+        ax.legend(handles=handles, loc="lower right", frameon=False, fontsize=9)
+    # Zoom on the real candidates' intervals, so scores that all sit near 0.99 still show their differences;
+    # a baseline far below is then named at the left edge instead of stretching the axis.
+    shown = [i for i, c in enumerate(ranked) if c.family != "baseline"] or list(range(len(ranked)))
+    left = min(means[i] - low[i] for i in shown)
+    right = max(means[i] + high[i] for i in shown)
+    pad = max(right - left, 0.002) * 0.15
+    ax.set_xlim(left - pad, right + pad)
+    for i, (bar, mean) in enumerate(zip(bars, means, strict=True)):
+        if mean < left - pad or mean > right + pad:
+            ax.text(left - pad, bar.get_y() + bar.get_height() / 2, f" {mean:.3f} (off scale)", va="center",
+                    fontsize=9, color=BASELINE)
+        else:
+            ax.text(mean + high[i], bar.get_y() + bar.get_height() / 2, f"  {mean:.3f}", va="center", fontsize=9)
+    ax.set_xlim(left - pad, right + 2.5 * pad)  # room for the value labels
     label = METRIC_LABELS[bench.primary_metric]
     direction = "higher" if bench.higher_is_better else "lower"
     rows = []
@@ -89,11 +115,11 @@ def _leaderboard(assessment: Assessment, path: Path) -> Path:
     if holdout:
         rows.append(f"hatched: score on {holdout[0].evaluated_rows:,} hold-out rows")
     ax.set_xlabel(f"{label} ({direction} is better) with 95% CI\n{'; '.join(rows)}", fontsize=9)
-    ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(axis="y", labelsize=9)
     ax.set_title("Leaderboard" + (" (recommended in blue)" if chosen else ""))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -116,7 +142,7 @@ def _target(assessment: Assessment, path: Path) -> Path:
         ax.set_title(f"Distribution of '{profile.target}' (mean {summary['mean']:.3g}, sd {summary['std']:.3g})")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -124,22 +150,22 @@ def _target(assessment: Assessment, path: Path) -> Path:
 def _shap_importance(assessment: Assessment, explanations, path: Path, top: int = 8) -> Path:
     """One panel per model: the share of mean |SHAP| carried by its top features."""
     plt = _pyplot()
-    columns = min(3, len(explanations))
+    columns = min(2, len(explanations))  # two panels fit the ~900 px GitHub column
     rows = -(-len(explanations) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 0.28 * top * rows + 1.2 * rows), squeeze=False)
     for ax, e in zip(axes.flat, explanations, strict=False):
         items = e.importances[:top][::-1]
         colors = [BASELINE if i.share >= 0.5 else HIGHLIGHT for i in items]
         ax.barh([_short(i.feature) for i in items], [i.share for i in items], color=colors)
-        ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\n{e.method}", fontsize=8)
+        ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\n{e.method}", fontsize=9)
         ax.xaxis.set_major_formatter(_percent())
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=9)
         ax.spines[["top", "right"]].set_visible(False)
     for ax in list(axes.flat)[len(explanations):]:
         ax.axis("off")
     fig.suptitle("Share of mean |SHAP| per feature (red: one feature carries half or more)", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -153,7 +179,7 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
 
     plt = _pyplot()
     examples = max(len(e.image_examples) for e in explanations)
-    fig, axes = plt.subplots(len(explanations), examples, figsize=(2.3 * examples, 2.5 * len(explanations)),
+    fig, axes = plt.subplots(len(explanations), examples, figsize=(2.3 * examples, 2.8 * len(explanations)),
                              squeeze=False)
     for row, e in zip(axes, explanations, strict=True):
         for ax, example in zip(row, e.image_examples, strict=False):
@@ -163,12 +189,14 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
                 ax.imshow(read_image(example.path, IMAGE_SIZE), extent=(0, 1, 0, 1))
             ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.55, extent=(0, 1, 0, 1),
                       interpolation="bilinear")
-            ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\nactual {example.actual}, "
-                         f"predicted {example.predicted}", fontsize=7)
+            ax.set_title(f"actual {example.actual}, predicted {example.predicted}", fontsize=9)
+        # the model's name once, above its row: long names as per-panel titles ran into each other
+        row[0].text(0, 1.22, assessment.benchmark.get(e.candidate).label, transform=row[0].transAxes,
+                    fontsize=10, fontweight="bold")
         for ax in row:
             ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.subplots_adjust(hspace=0.5, wspace=0.08)  # not tight_layout: the row names sit outside the axes
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -189,10 +217,10 @@ def _reliability(assessment: Assessment, checks, path: Path) -> Path:
     ax.set_xlabel("predicted probability of the predicted class")
     ax.set_ylabel("observed accuracy")
     ax.set_title("Reliability (calibration)")
-    ax.legend(frameon=False, fontsize=7)
+    ax.legend(frameon=False, fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -221,9 +249,9 @@ def _loss_curves(runs, path: Path) -> Path:
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0][0].legend(frameon=False, fontsize=8)
+    axes[0][0].legend(frameon=False, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -243,7 +271,7 @@ def _learning_curves(assessment: Assessment, path: Path) -> Path:
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -268,12 +296,15 @@ def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
     costs = [c for c in assessment.cost.candidates if bench.get(c.name).family != "baseline"]
     points = [(max(c.total_usd_12_months, 1e-6), bench.primary(bench.get(c.name)).mean) for c in costs]
     front = pareto_front(points, higher_is_better=bench.higher_is_better)
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    # Points are numbered and named in a key beside the plot: near-equal costs put names on top of each other.
+    key = []
     for i, (cost, score) in enumerate(points):
         ax.scatter(cost, score, color=HIGHLIGHT if i in front else MUTED, zorder=3)
-        label = bench.get(costs[i].name).label
-        offset = (5, 6) if i % 2 == 0 else (5, -11)  # alternate above and below so neighbours stay legible
-        ax.annotate(label, (cost, score), fontsize=7, xytext=offset, textcoords="offset points")
+        ax.annotate(str(i + 1), (cost, score), fontsize=9, xytext=(4, 4), textcoords="offset points")
+        key.append(f"{i + 1}  {_short(bench.get(costs[i].name).label)}: {format_usd(cost)}, {score:.3f}")
+    fig.text(1.0, 0.5, "\n".join(key), fontsize=9, va="center", ha="left", transform=ax.transAxes,
+             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#d0d7de"})
     ax.plot([points[i][0] for i in front], [points[i][1] for i in front], color=HIGHLIGHT, linewidth=1,
             label="Pareto frontier (nothing cheaper scores better)")
     from matplotlib.ticker import FuncFormatter
@@ -283,7 +314,7 @@ def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
     if max(costs_usd) > 10 * min(costs_usd):  # a log axis only where the costs span more than tenfold
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(dollars)
-        ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.tick_params(axis="x", which="minor", labelsize=9)
     else:  # from $0, so near-equal costs look near-equal (always-on instances make many of them so)
         ax.set_xlim(0, max(costs_usd) * 1.15)
     ax.xaxis.set_major_formatter(dollars)
@@ -292,9 +323,9 @@ def _cost_versus_score(assessment: Assessment, path: Path) -> Path:
     ax.set_ylabel(f"{METRIC_LABELS[bench.primary_metric]} (leaderboard score)")
     ax.ticklabel_format(axis="y", useOffset=False)  # near-equal scores: plain values, not "1e-5 + 0.977"
     ax.set_title("Cost versus score")
-    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.legend(frameon=False, fontsize=9, loc="best")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
     return path
