@@ -400,7 +400,7 @@ class _Judge:
                 steps.append(f"Data: {projection}")
         for c in checks:
             if c.verdict in ("WARN", "FAIL") and c.criterion != "deep_min_lift":
-                steps.append(CRITERIA[c.criterion].fix)
+                steps.append(CRITERIA[c.criterion].fix if c.measured is not None else _measure_step(c))
         if action == "use_classical":
             steps.append(f"Ship {chosen.label} with the monitoring listed under risks, retraining on the cadence "
                          "costed below.")
@@ -592,3 +592,10 @@ def _within(benchmark: BenchmarkResult, candidate: CandidateResult, best: Candid
 def _beats(benchmark: BenchmarkResult, candidate: CandidateResult, baseline_mean: float) -> bool:
     score = benchmark.primary(candidate)
     return score.ci_low > baseline_mean if benchmark.higher_is_better else score.ci_high < baseline_mean
+
+
+def _measure_step(check) -> str:
+    """A requirement the run could not measure: the next step is to measure it, not to fix what was not seen."""
+    how = check.detail.removeprefix("not measured").lstrip(": ").strip()
+    return (f"Measure the {check.measures} before relying on this verdict: the playbook requires it"
+            + (f" ({how})." if how else "."))

@@ -468,3 +468,15 @@ def test_an_unmeasurable_value_is_not_a_breach():
     decision = _decide(bench, explanation=_explanations(bench, stability=float("nan")))
     stability = next(c for c in decision.checks if c.criterion == "min_stability")
     assert stability.verdict == "N/A" and decision.verdict == "PASS"
+
+
+def test_an_unmeasured_requirement_asks_to_measure_it_not_to_fix_it():
+    from dladvisor.criteria import Check
+    from dladvisor.recommend import _measure_step
+
+    check = Check(criterion="max_selection_rate_gap", candidate="linear",
+                  measures="largest gap in selection rate between sensitive groups", measured=None, threshold="≤ 0.1",
+                  verdict="WARN", detail="not measured: pass --sensitive COL")
+    step = _measure_step(check)
+    assert step.startswith("Measure the largest gap in selection rate") and "(pass --sensitive COL)." in step
+    assert "Investigate" not in step
