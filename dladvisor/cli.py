@@ -377,11 +377,9 @@ def _load_baseline(path: Path | None) -> dict | None:
 
 
 def _write_ci_summary(out_dir: Path, gates: list[str], baseline: dict | None) -> None:
-    from dladvisor.gate import evaluate_gates, load_report
-    from dladvisor.report.summary import render_summary, write_summary
+    from dladvisor.report.summary import write_ci_summary
 
-    report = load_report(out_dir / "report.json")
-    write_summary(out_dir, render_summary(report, gates=evaluate_gates(report, gates), baseline=baseline))
+    write_ci_summary(out_dir, gates, baseline)
 
 
 def _check_gates(report_path: Path, expressions: list[str], junit: Path | None) -> None:
