@@ -82,7 +82,10 @@ def test_a_built_wheel_assesses_a_table_from_a_folder_outside_the_repository(tmp
     assert run.returncode == 0, run.stderr
     report = json.loads((work / "reports" / "cancer" / "report.json").read_text())
     assert report["playbook"]["name"] == "high-stakes" and report["dataset"]["rows"] == 80
-    assert Path(report["playbook"]["source"]).is_relative_to(venv)
+    assert report["playbook"]["source"] == "bundled: high-stakes.yaml"  # no absolute path in a report
+    where = subprocess.run([str(script), "playbooks", "path"], cwd=work, env=env, capture_output=True, text=True)
+    bundled = Path(where.stdout.splitlines()[0].split("\t")[0])
+    assert bundled.is_relative_to(venv) and (bundled / "high-stakes.yaml").is_file()  # read from the wheel
     assert report["recommendation"]["candidate"] == "linear"
     assert "## Recommendation" in (work / "reports" / "cancer" / "report.md").read_text()
     assert (work / "reports" / "cancer" / "plots" / "leaderboard.png").is_file()
