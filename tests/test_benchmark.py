@@ -17,7 +17,8 @@ def _bench(frame, target, **options):
     return dataset, run_benchmark(dataset, profile_dataset(dataset), **options)
 
 
-TABULAR = [spec.name for spec in list_candidates() if spec.modality == "tabular"]
+TABULAR = [spec.name for spec in list_candidates(default_only=True) if spec.modality == "tabular"]
+OPT_IN = [spec.name for spec in list_candidates() if spec.modality == "tabular" and spec.opt_in]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,11 @@ def test_candidates_follow_the_columns(cancer_bench, reviews_frame):
     _, bench = cancer_bench
     assert [c.name for c in bench.candidates] == TABULAR  # no text or image candidates for a numeric table
     assert bench.lift is not None and bench.lift.deep == "mlp"
+
+
+def test_opt_in_candidates_run_only_when_named(cancer_bench):
+    _, bench = cancer_bench
+    assert OPT_IN and not {c.name for c in bench.candidates} & set(OPT_IN)
 
 
 @pytest.mark.parametrize("name", TABULAR)

@@ -14,7 +14,7 @@ budget, out-of-memory back-off) and training logs. Files starting with `_` are m
 preprocessing, folds, metrics, the torch loop, pretrained weights, the paired comparison and the runner.
 """
 
-from dladvisor.benchmark import classical, image, mlp, text  # noqa: F401  (registers the candidates)
+from dladvisor.benchmark import classical, image, mlp, tabular_sota, text  # noqa: F401  (registers the candidates)
 from dladvisor.benchmark._folds import SplitInfo, make_folds
 from dladvisor.benchmark._metrics import (
     LOWER_IS_BETTER,

@@ -64,6 +64,8 @@ class CandidateSpec:
     holdout_on_cpu: bool = False
     frozen_embeddings: bool = False
     parallel_folds: bool = False
+    opt_in: bool = False
+    tuning: str = "library defaults"
 
     def label_for(self, task: str) -> str:
         return self.regression_label if task == "regression" and self.regression_label else self.label
@@ -94,6 +96,8 @@ def register_candidate(
     holdout_on_cpu: bool = False,
     frozen_embeddings: bool = False,
     parallel_folds: bool = False,
+    opt_in: bool = False,
+    tuning: str = "library defaults",
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
@@ -110,6 +114,8 @@ def register_candidate(
             for frozen-encoder heads (their embedding cache lives in the main process). A small torch network is
             faster as one single-threaded process per fold than as one process with a thread per core (the tabular
             MLP on adult, 5 folds on 2 busy cores: 26 s instead of 334 s).
+        opt_in: runs only when named (`--candidate`), not in the default run.
+        tuning: how its hyperparameters were chosen, as the report says it.
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
@@ -117,19 +123,23 @@ def register_candidate(
             raise ValueError(f"candidate '{name}' is registered twice")
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
-            holdout_on_cpu, frozen_embeddings, parallel_folds,
+            holdout_on_cpu, frozen_embeddings, parallel_folds, opt_in, tuning,
         )
         return factory
 
     return decorator
 
 
-def list_candidates(task: str | None = None, features: FeatureSpec | None = None) -> list[CandidateSpec]:
-    """Registered candidates, simplest first; only those for `task` and whose columns `features` has."""
+def list_candidates(
+    task: str | None = None, features: FeatureSpec | None = None, *, default_only: bool = False
+) -> list[CandidateSpec]:
+    """Registered candidates, simplest first; only those for `task` and whose columns `features` has (and, with
+    `default_only`, not the opt-in ones)."""
     specs = sorted(_REGISTRY.values(), key=lambda s: (s.complexity, s.name))
     return [
         s for s in specs
         if (task is None or task in s.tasks) and (features is None or s.is_baseline or features.has(s.modality))
+        and not (default_only and s.opt_in)
     ]
 
 

@@ -449,7 +449,7 @@ def _inside_interval(candidate: CandidateResult, best: CandidateResult, primary:
 
 def _select(task: str, names: list[str] | None, features: FeatureSpec) -> list[CandidateSpec]:
     if not names:
-        return list_candidates(task, features)
+        return list_candidates(task, features, default_only=True)
     specs = check_candidates(names, task)
     for spec in specs:
         if not spec.is_baseline and not features.has(spec.modality):
