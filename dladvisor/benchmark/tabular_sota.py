@@ -25,7 +25,8 @@ def lightgbm(ctx: BuildContext):
     from pytabkit import LGBM_TD_Classifier, LGBM_TD_Regressor
 
     cls = LGBM_TD_Regressor if ctx.task == "regression" else LGBM_TD_Classifier
-    return NativeFrame(cls(**_common(ctx)), features=ctx.features)
+    # pytabkit's wrappers refuse missing numbers, so they are filled with the training fold's medians.
+    return NativeFrame(cls(**_common(ctx)), features=ctx.features, impute=True)
 
 
 @register_candidate(
@@ -37,7 +38,7 @@ def catboost(ctx: BuildContext):
     from pytabkit import CatBoost_TD_Classifier, CatBoost_TD_Regressor
 
     cls = CatBoost_TD_Regressor if ctx.task == "regression" else CatBoost_TD_Classifier
-    # pytabkit's CatBoost wrapper refuses missing numbers, so they are filled with the training fold's medians.
+    # pytabkit's wrapper refuses missing numbers, so they are filled with the training fold's medians.
     return NativeFrame(cls(**_common(ctx)), features=ctx.features, impute=True)
 
 
