@@ -143,8 +143,14 @@ def assess(
         str | None, typer.Option(help="Primary metric: roc_auc, balanced_accuracy, f1_macro, log_loss, rmse, mae, r2.")
     ] = None,
     candidate: Annotated[
-        list[str] | None, typer.Option("--candidate", "-c", help="Run only these candidates (repeatable).")
+        list[str] | None, typer.Option("--candidate", "-c", help="Run only these candidates (repeatable; "
+                                       "`dladvisor candidates` lists them).")
     ] = None,
+    preset: Annotated[
+        str, typer.Option(help="fast: a few strong defaults (CI); standard: every candidate at published defaults; "
+                          "thorough: standard, then the best classical and best deep family tuned by Optuna with the "
+                          "same trials.")
+    ] = "standard",
     group_col: GroupOpt = None,
     time_col: TimeOpt = None,
     sensitive: SensitiveOpt = None,
@@ -208,7 +214,7 @@ def assess(
         check_writable(junit, "--junit")
     config = assess_config(
         data, target=target, task=task, folds=folds, seed=seed, out=out or default_out_dir(str(data)),
-        time_budget=time_budget, max_rows=max_rows, metric=metric, candidates=candidate,
+        time_budget=time_budget, max_rows=max_rows, metric=metric, candidates=candidate, preset=preset,
         group_col=group_col, time_col=time_col, sensitive=sensitive,
         sensitive_as_feature=sensitive_as_feature, drop=drop,
         known_at_prediction=known_at_prediction, positive_class=positive_class, encoding=encoding,
@@ -456,6 +462,40 @@ def compare(
     comparison_table(console, result)
     if fail and result.regressions:
         raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def candidates(
+    task: Annotated[str | None, typer.Option(help="Only candidates for this task: binary, multiclass or regression.")]
+    = None,
+    preset: Annotated[str | None, typer.Option(help="Only those this preset runs: fast, standard or thorough.")]
+    = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print them as JSON on stdout.")] = False,
+) -> None:
+    """Every model the benchmark can run: its name (for --candidate and gates), family, modality, tasks, presets, how
+    it is tuned and how SHAP explains it.
+
+    Example: dladvisor candidates --preset fast
+    """
+    from dladvisor.benchmark import list_candidates
+    import dladvisor.explain  # noqa: F401  (registers the explainers)
+    from dladvisor.explain._common import EXPLAINERS
+    from dladvisor.load import TASKS
+    from dladvisor.render import candidate_table, presets_of
+
+    if task is not None and task not in TASKS or task == "auto":
+        raise UserError(f"Unknown --task '{task}'; use binary, multiclass or regression.")
+    specs = list_candidates(task, preset=preset)
+    methods = {name: explainer.method for name, explainer in EXPLAINERS.items()}
+    if json_out:
+        rows = [{"name": s.name, "label": s.label, "family": s.family, "modality": s.modality,
+                 "ladder_step": s.ladder_step, "tasks": sorted(s.tasks), "presets": presets_of(s),
+                 "explainer": None if s.is_baseline else methods[s.explainer], "tuning": s.tuning,
+                 "description": s.description} for s in specs]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    candidate_table(console, specs, methods)
 
 
 playbooks_app = typer.Typer(help="List, show and validate the YAML playbooks that turn measurements into verdicts.",

@@ -41,6 +41,7 @@ class AssessConfig(Frozen):
     max_rows: int | None = DEFAULT_MAX_ROWS  # None: benchmark every row
     metric: str | None = None
     candidates: tuple[str, ...] = ()
+    preset: str = "standard"  # fast, standard or thorough (dladvisor.benchmark PRESETS)
     group_col: str | None = None
     time_col: str | None = None
     sensitive: tuple[str, ...] = ()
@@ -123,7 +124,7 @@ def check_config(config: AssessConfig) -> None:
     """Every check the options allow before any data is read; raises `UserError` naming the option and the fix.
 
     Cheap ones first; `--device cuda` last, as asking torch whether a GPU is visible takes a second or two."""
-    from dladvisor.benchmark import check_candidates, check_metric, resolve_device
+    from dladvisor.benchmark import check_candidates, check_metric, check_preset, resolve_device
     from dladvisor.cost import check_cost_options
     from dladvisor.load import TASKS, check_column_options
     from dladvisor.playbooks import resolve
@@ -141,6 +142,7 @@ def check_config(config: AssessConfig) -> None:
     if config.metric is not None:
         check_metric(config.metric, task)
     check_candidates(config.candidates, task)
+    check_preset(config.preset)
     check_column_options(
         target=config.target, group_column=config.group_col, time_column=config.time_col,
         sensitive_columns=config.sensitive, drop_columns=config.drop, trusted_columns=config.known_at_prediction,

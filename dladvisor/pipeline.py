@@ -79,8 +79,8 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
         benchmark = run_benchmark(
             dataset, profile, n_folds=config.folds, seed=config.seed,
             time_budget_seconds=stage_budget("benchmark", total), candidates=list(config.candidates) or None,
-            primary_metric=config.metric, device=config.device, text_model=config.text_model,
-            image_model=config.image_model, learning_curves=config.learning_curves,
+            preset=config.preset, primary_metric=config.metric, device=config.device,
+            text_model=config.text_model, image_model=config.image_model, learning_curves=config.learning_curves,
             on_progress=lambda done, total: progress("benchmark", done, total), executor=executor,
         )
     finally:

@@ -160,6 +160,25 @@ def comparison_table(console: Console, comparison) -> None:
     console.print(f"{len(comparison.regressions)} regression(s).")
 
 
+def candidate_table(console: Console, specs, methods: dict[str, str]) -> None:
+    """Every candidate: the name `--candidate` and the gates use, what it is, and how it is tuned and explained."""
+    table = Table(title="Candidates (simplest first; --json adds descriptions and tuning)", title_justify="left")
+    table.add_column("Name", no_wrap=True)
+    for name in ("Model", "Family", "Modality", "Tasks", "Presets", "Explained by"):
+        table.add_column(name)
+    for spec in specs:
+        table.add_row(spec.name, spec.label, spec.family, spec.modality,
+                      "all" if len(spec.tasks) == 3 else ", ".join(sorted(spec.tasks)), ", ".join(presets_of(spec)),
+                      "–" if spec.is_baseline else methods[spec.explainer])
+    console.print(table)
+
+
+def presets_of(spec) -> list[str]:
+    if spec.opt_in:
+        return ["only when named"]
+    return ["fast", "standard", "thorough"] if spec.fast or spec.is_baseline else ["standard", "thorough"]
+
+
 def playbook_list(console: Console, playbooks) -> None:
     from dladvisor.playbooks import is_bundled
 

@@ -14,7 +14,7 @@ budget, out-of-memory back-off) and training logs. Files starting with `_` are m
 preprocessing, folds, metrics, the torch loop, pretrained weights, the paired comparison and the runner.
 """
 
-from dladvisor.benchmark import classical, image, mlp, tabular_sota, text  # noqa: F401  (registers the candidates)
+from dladvisor.benchmark import boosters, classical, image, mlp, text  # noqa: F401  (registers the candidates)
 from dladvisor.benchmark._folds import SplitInfo, make_folds
 from dladvisor.benchmark._metrics import (
     LOWER_IS_BETTER,
@@ -27,9 +27,11 @@ from dladvisor.benchmark._metrics import (
 )
 from dladvisor.benchmark._pretrained import in_memory_images, read_image, resolve_image_paths, uncached
 from dladvisor.benchmark._registry import (
+    PRESETS,
     BuildContext,
     FeatureSpec,
     check_candidates,
+    check_preset,
     get_candidate,
     list_candidates,
     register_candidate,
@@ -61,7 +63,9 @@ __all__ = [
     "MetricSummary",
     "SplitInfo",
     "Timing",
+    "PRESETS",
     "check_candidates",
+    "check_preset",
     "check_metric",
     "feature_spec",
     "format_number",

@@ -27,6 +27,8 @@ PROBE_STEPS = 2
 class TorchEstimator(BaseEstimator):
     """Base class; parameters are the ones every deep candidate shares."""
 
+    lr_schedule = True  # linear warm-up and decay; False: a constant learning rate
+
     def __init__(
         self, *, task: str = "binary", n_classes: int = 2, device: str = "cpu", max_seconds: float = math.inf,
         epochs: int = 20, learning_rate: float = 1e-3, weight_decay: float = 1e-2, batch_size: int = 64,
@@ -62,6 +64,14 @@ class TorchEstimator(BaseEstimator):
         """How many rows preparing inputs can afford in `seconds` (None: preparing is cheap)."""
         return None
 
+    def _loss(self, outputs, target):
+        """Mean loss of a batch: cross-entropy on logits, or squared error on standardised targets."""
+        import torch
+
+        if self._regression:
+            return torch.nn.functional.mse_loss(outputs.squeeze(-1).float(), target)
+        return torch.nn.functional.cross_entropy(outputs.float(), target)
+
     def _restore(self) -> None:
         """Recreate fitted helpers that an exported model does not store (a packaged tokenizer), before predicting."""
 
@@ -95,11 +105,7 @@ class TorchEstimator(BaseEstimator):
 
         def loss_of(model, batch):
             data, target = batch
-            out = self._outputs(model, data)
-            target = target.to(self.device)
-            if self._regression:
-                return torch.nn.functional.mse_loss(out.squeeze(-1).float(), target)
-            return torch.nn.functional.cross_entropy(out.float(), target)
+            return self._loss(self._outputs(model, data), target.to(self.device))
 
         remaining = self.max_seconds - (time.perf_counter() - started)
         rows_available = rows_offered
@@ -127,7 +133,7 @@ class TorchEstimator(BaseEstimator):
             settings=TrainSettings(
                 epochs=self.epochs, learning_rate=self.learning_rate, weight_decay=self.weight_decay,
                 patience=self.patience, max_seconds=self.max_seconds - (time.perf_counter() - started),
-                amp=self.device == "cuda",
+                amp=self.device == "cuda", schedule=self.lr_schedule,
             ),
         )
         self.network_ = network

@@ -10,6 +10,14 @@ from typing import Any
 from dladvisor.errors import UserError
 
 ALL_TASKS = frozenset({"binary", "multiclass", "regression"})
+# --preset: which candidates run when none is named, and how they are tuned. Equal for both sides in each.
+PRESETS = {
+    "fast": "a few strong defaults per modality (a CI run): the linear model, LightGBM with tuned defaults and the "
+            "cheapest deep model",
+    "standard": "every candidate at its published or library defaults",
+    "thorough": "every candidate, then the best classical and the best deep family each tuned by the same number "
+                "of Optuna trials on the same inner validation split",
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class CandidateSpec:
     parallel_folds: bool = False
     opt_in: bool = False
     tuning: str = "library defaults"
+    fast: bool = False
+    explainer: str = "permutation"  # the SHAP explainer that handles its fitted model (dladvisor.explain)
 
     def label_for(self, task: str) -> str:
         return self.regression_label if task == "regression" and self.regression_label else self.label
@@ -98,6 +108,8 @@ def register_candidate(
     parallel_folds: bool = False,
     opt_in: bool = False,
     tuning: str = "library defaults",
+    fast: bool = False,
+    explainer: str | None = None,
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
@@ -116,6 +128,10 @@ def register_candidate(
             MLP on adult, 5 folds on 2 busy cores: 26 s instead of 334 s).
         opt_in: runs only when named (`--candidate`), not in the default run.
         tuning: how its hyperparameters were chosen, as the report says it.
+        fast: part of `--preset fast` (the baseline always is).
+        explainer: the name of the registered SHAP explainer that handles its fitted model, as `dladvisor
+            candidates` lists it (default: the modality's for text and images, else permutation SHAP); a test checks
+            that it is the one chosen.
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
@@ -123,7 +139,8 @@ def register_candidate(
             raise ValueError(f"candidate '{name}' is registered twice")
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
-            holdout_on_cpu, frozen_embeddings, parallel_folds, opt_in, tuning,
+            holdout_on_cpu, frozen_embeddings, parallel_folds, opt_in, tuning, fast,
+            explainer or (modality if modality != "tabular" else "permutation"),
         )
         return factory
 
@@ -131,16 +148,23 @@ def register_candidate(
 
 
 def list_candidates(
-    task: str | None = None, features: FeatureSpec | None = None, *, default_only: bool = False
+    task: str | None = None, features: FeatureSpec | None = None, *, preset: str | None = None
 ) -> list[CandidateSpec]:
-    """Registered candidates, simplest first; only those for `task` and whose columns `features` has (and, with
-    `default_only`, not the opt-in ones)."""
+    """Registered candidates, simplest first; only those for `task` and whose columns `features` has (and, with a
+    `preset`, those it runs when no candidate is named: no opt-in ones, and for "fast" only the fast ones)."""
+    if preset is not None:
+        check_preset(preset)
     specs = sorted(_REGISTRY.values(), key=lambda s: (s.complexity, s.name))
     return [
         s for s in specs
         if (task is None or task in s.tasks) and (features is None or s.is_baseline or features.has(s.modality))
-        and not (default_only and s.opt_in)
+        and (preset is None or not s.opt_in) and (preset != "fast" or s.fast or s.is_baseline)
     ]
+
+
+def check_preset(preset: str) -> None:
+    if preset not in PRESETS:
+        raise UserError(f"Unknown --preset '{preset}'; use one of {', '.join(PRESETS)}.")
 
 
 def check_candidates(names: list[str] | tuple[str, ...], task: str | None = None) -> list[CandidateSpec]:

@@ -278,6 +278,7 @@ def run_benchmark(
     seed: int = 0,
     time_budget_seconds: float = 600.0,
     candidates: list[str] | None = None,
+    preset: str = "standard",
     primary_metric: str | None = None,
     device: str = "auto",
     text_model: str = DEFAULT_TEXT_MODEL,
@@ -289,7 +290,8 @@ def run_benchmark(
     """Cross-validate each candidate on identical folds, then compare the best deep and classical candidates.
 
     Args:
-        candidates: names to run (default: every registered candidate for the task and the data's columns).
+        candidates: names to run (default: the `preset`'s candidates for the task and the data's columns).
+        preset: "fast", "standard" or "thorough" (`PRESETS`): the default candidates and how they are tuned.
         time_budget_seconds: wall-clock budget. Classical candidates whose remaining folds would overrun it are
             skipped (and say so); deep candidates get an equal share of what is left and fit their training rows
             and epochs into it.
@@ -307,7 +309,7 @@ def run_benchmark(
         raise UserError(
             "No column can be used as a feature (all are identifiers or constants); add informative columns."
         )
-    specs = _select(dataset.task, candidates, features)
+    specs = _select(dataset.task, candidates, features, preset)
     parallel = [s for s in specs if s.parallel_folds]
     executor = executor or LocalExecutor()
     warming = (_start_workers(min(usable_cores(), n_folds), deep=any(s.is_deep for s in parallel))
@@ -447,9 +449,9 @@ def _inside_interval(candidate: CandidateResult, best: CandidateResult, primary:
     return score.mean <= best_score.ci_high if primary in LOWER_IS_BETTER else score.mean >= best_score.ci_low
 
 
-def _select(task: str, names: list[str] | None, features: FeatureSpec) -> list[CandidateSpec]:
+def _select(task: str, names: list[str] | None, features: FeatureSpec, preset: str) -> list[CandidateSpec]:
     if not names:
-        return list_candidates(task, features, default_only=True)
+        return list_candidates(task, features, preset=preset)
     specs = check_candidates(names, task)
     for spec in specs:
         if not spec.is_baseline and not features.has(spec.modality):

@@ -21,8 +21,8 @@ def dummy(ctx: BuildContext):
 
 
 @register_candidate(
-    "linear", label="Logistic regression", regression_label="Ridge regression", family="classical", complexity=1,
-    parallel_folds=True,
+    "linear", explainer="linear", fast=True, label="Logistic regression", regression_label="Ridge regression",
+    family="classical", complexity=1, parallel_folds=True,
     description="A linear model on standardised, one-hot encoded inputs; explainable by its coefficients.",
 )
 def linear(ctx: BuildContext):
@@ -48,7 +48,7 @@ def knn(ctx: BuildContext):
 
 
 @register_candidate(
-    "random_forest", label="Random forest", family="classical", complexity=3,
+    "random_forest", explainer="forest", label="Random forest", family="classical", complexity=3,
     description="100 trees on bootstrap samples (leaves of at least 3 rows), averaged; robust with little tuning.",
 )
 def random_forest(ctx: BuildContext):
@@ -63,7 +63,7 @@ def random_forest(ctx: BuildContext):
 
 
 @register_candidate(
-    "xgboost", label="XGBoost", family="classical", complexity=4,
+    "xgboost", explainer="xgboost", label="XGBoost", family="classical", complexity=4,
     description="Gradient-boosted trees (400 rounds, depth 6, learning rate 0.05) with native categorical splits.",
 )
 def xgboost(ctx: BuildContext):

@@ -48,7 +48,7 @@ class PixelFeatures(BaseEstimator, TransformerMixin):
 
 
 @register_candidate(
-    "pixels_logistic", label="Pixels + logistic regression", regression_label="Pixels + ridge regression",
+    "pixels_logistic", fast=True, label="Pixels + logistic regression", regression_label="Pixels + ridge regression",
     family="classical", complexity=1, modality="image", parallel_folds=True,
     description="Resized raw pixels, standardised, into a linear model: what no feature learning at all achieves.",
 )
@@ -112,7 +112,7 @@ def _cache_key(name: str, device: str) -> str:
 
 
 @register_candidate(
-    "image_frozen", label="Pretrained CNN embeddings + linear head", family="deep", complexity=6,
+    "image_frozen", fast=True, label="Pretrained CNN embeddings + linear head", family="deep", complexity=6,
     modality="image", ladder_step="frozen", frozen_embeddings=True,
     description="Pooled features of the ImageNet-pretrained CNN (frozen) into a linear layer trained with AdamW and "
     "early stopping.",

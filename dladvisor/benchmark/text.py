@@ -41,7 +41,7 @@ def _tfidf_features(ctx: BuildContext):
 
 
 @register_candidate(
-    "tfidf_logistic", label="TF-IDF + logistic regression", regression_label="TF-IDF + ridge regression",
+    "tfidf_logistic", fast=True, label="TF-IDF + logistic regression", regression_label="TF-IDF + ridge regression",
     family="classical", complexity=1, modality="text", parallel_folds=True,
     description="Word 1-2-grams and character 2-5-grams, TF-IDF weighted, into a linear model.",
 )
@@ -118,7 +118,7 @@ def _texts_per_second(name: str, texts: list[str], device: str) -> float:
 
 
 @register_candidate(
-    "text_frozen", label="Pretrained text embeddings + linear head", family="deep", complexity=6,
+    "text_frozen", fast=True, label="Pretrained text embeddings + linear head", family="deep", complexity=6,
     modality="text", ladder_step="frozen", frozen_embeddings=True,
     description="Sentence embeddings from the pretrained transformer (frozen, mean-pooled), plus any tabular "
     "columns, into a linear layer trained with AdamW and early stopping.",

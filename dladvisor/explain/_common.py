@@ -101,9 +101,10 @@ def explainer_for(candidate: CandidateResult, model) -> Explainer:
 
 
 def final_estimator(model):
-    """The last step of a candidate pipeline, unwrapped from XGBoost's categorical shim."""
+    """The last step of a candidate pipeline, unwrapped from XGBoost's categorical shim (an early-stopped LightGBM or
+    CatBoost model stays wrapped: the wrapper knows its inputs and computes its own tree SHAP)."""
     estimator = model.steps[-1][1] if hasattr(model, "steps") else model
-    return getattr(estimator, "model", estimator)
+    return estimator if hasattr(estimator, "contributions") else getattr(estimator, "model", estimator)
 
 
 def is_linear(model) -> bool:
