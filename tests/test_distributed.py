@@ -62,7 +62,7 @@ def _single_process_with_whole_batches() -> np.ndarray:
     return _weights(model), model.training_log_.history
 
 
-@pytest.mark.slow  # ~30 s on 2 cores: two processes each import torch and scikit-learn
+# ~13 s on the 2-core machine (30 s beside other work): two processes each import torch and scikit-learn
 def test_two_gloo_processes_train_the_mlp_as_one_process_does():
     import torch.multiprocessing as mp
 
