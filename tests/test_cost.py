@@ -77,6 +77,15 @@ def test_classical_model_pays_for_an_always_on_cpu_instance():
     assert report.peak_requests_per_second == pytest.approx(2 * PEAK_RPS_PER_MILLION * 3, rel=1e-4)
 
 
+def test_fit_times_measured_on_a_row_sample_scale_to_the_whole_table():
+    bench = _bench(_candidate("linear", "classical", 0.80, _timing(360.0, 100_000.0)))
+    prices = load_prices().with_overrides(cpu_hourly=1.0, gpu_hourly=2.0)
+    # 360 s on 800 training rows (4 of 5 folds of a 1,000-row sample) -> 450,000 s for the 1,000,000-row table.
+    linear = measure_costs(bench, prices, n_rows=1_000_000, benchmark_rows=1000).get("linear")
+    assert linear.train_hours_full_data == pytest.approx(450_000 / 3600)
+    assert "measured on 800 rows, scaled linearly to 1,000,000" in linear.train_basis
+
+
 def test_always_on_instance_at_list_price():
     bench = _bench(_candidate("xgboost", "classical", 0.9, _timing(1.0, 50_000.0)))
     xgb = measure_costs(bench, load_prices(), n_rows=1000).get("xgboost")
