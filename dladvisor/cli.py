@@ -125,7 +125,9 @@ def _user_errors(command):
 @app.command()
 @_user_errors
 def assess(
-    data: Annotated[Path, typer.Argument(help="CSV/TSV, Parquet or JSON Lines file, one row per example.")],
+    data: Annotated[Path, typer.Argument(
+        help="CSV/TSV, Parquet or JSON Lines file, one row per example; or a folder of Parquet files (one table) or "
+        "of class sub-folders of images.")],
     target: TargetOpt = None,
     task: TaskOpt = "auto",
     folds: Annotated[int, typer.Option(help="Number of cross-validation folds, the same for every model.")] = 5,
@@ -324,7 +326,8 @@ def estimate(
 @app.command()
 @_user_errors
 def profile(
-    data: Annotated[Path, typer.Argument(help="CSV/TSV, Parquet or JSON Lines file.")],
+    data: Annotated[Path, typer.Argument(
+        help="CSV/TSV, Parquet or JSON Lines file, or a folder of Parquet files (one table).")],
     target: TargetOpt = None,
     task: TaskOpt = "auto",
     encoding: EncodingOpt = None,
