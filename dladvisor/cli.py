@@ -452,7 +452,11 @@ def compare(
     if markdown:
         from dladvisor.report.summary import comparison_markdown, shown_path
 
-        sys.stdout.write(comparison_markdown(result, old_name=shown_path(old), new_name=shown_path(new)))
+        def name(report: Path) -> str:  # a bare 'report.json' says nothing: keep its folder
+            shown = shown_path(report)
+            return shown if "/" in shown else f"{report.resolve().parent.name}/{shown}"
+
+        sys.stdout.write(comparison_markdown(result, old_name=name(old), new_name=name(new)))
     comparison_table(console, result)
     if fail and result.regressions:
         raise typer.Exit(1)

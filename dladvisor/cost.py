@@ -127,11 +127,14 @@ class CostReport(Frozen):
         a, b = self.get(deep), self.get(classical)
         if a is None or b is None or not (a.serving.instances and a.serving.summary == b.serving.summary):
             return ""
-        cap_a, cap_b = (c.serving.capacity_per_month(self.peak_factor) for c in (a, b))
+        deep_volume, classical_volume = (_volume(c.serving.capacity_per_month(self.peak_factor)) for c in (a, b))
+        needs_more = (f"both need more from about {deep_volume} predictions a month"
+                      if deep_volume == classical_volume else
+                      f"the deep model needs more from about {deep_volume} predictions a month, the classical "
+                      f"one from about {classical_volume}")
         return (f"Both costs are the same {a.serving.summary} (at {self.predictions_per_month:,} predictions a "
-                f"month, peak factor {self.peak_factor:g}): the deep model needs more from about "
-                f"{_volume(cap_a)} predictions a month, the classical one from about {_volume(cap_b)} "
-                f"(measured throughput × seconds a month ÷ peak factor).")
+                f"month, peak factor {self.peak_factor:g}): {needs_more} (measured throughput × seconds a month "
+                "÷ peak factor).")
 
 
 def check_cost_options(*, retrain: str, serving: str, peak_factor: float, predictions_per_month: int = 0) -> None:

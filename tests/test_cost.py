@@ -87,7 +87,7 @@ def test_same_serving_note_says_when_each_model_outgrows_one_instance():
     note = report.same_serving_note("mlp", "linear")
     # Both answer 4,000 requests/s (4 vCPUs at 1 ms): 4,000 x 730 h x 3,600 s / peak factor 3 = 3.5 billion a month.
     assert note.startswith("Both costs are the same 1 × c7i.xlarge always on")
-    assert note.count("3.5 billion") == 2
+    assert "both need more from about 3.5 billion predictions a month" in note and note.count("3.5 billion") == 1
     # At 10 billion a month (11,400 requests/s at the peak) they need 3 instances each: still the same, still said.
     busy = measure_costs(bench, load_prices(), n_rows=1000, retrain="monthly", predictions_per_month=10**10)
     assert busy.get("linear").serving.instances == 3
@@ -97,6 +97,13 @@ def test_same_serving_note_says_when_each_model_outgrows_one_instance():
                    _candidate("mlp", "deep", 0.81, slow))
     differ = measure_costs(bench, load_prices(), n_rows=1000, retrain="monthly", predictions_per_month=10**10)
     assert differ.get("mlp").serving.instances == 29 and differ.same_serving_note("mlp", "linear") == ""
+    # Same instance today, different headroom: each volume is named.
+    slower = _timing(2.0, 50_000.0).model_copy(update={"single_row_latency_ms_p50": 2.0})
+    bench = _bench(_candidate("linear", "classical", 0.80, _timing(1.0, 100_000.0)),
+                   _candidate("mlp", "deep", 0.81, slower))
+    note = measure_costs(bench, load_prices(), n_rows=1000, retrain="monthly").same_serving_note("mlp", "linear")
+    assert "the deep model needs more from about 1.8 billion" in note
+    assert "the classical one from about 3.5 billion" in note
 
 
 def test_always_on_instance_at_list_price():
