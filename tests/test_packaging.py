@@ -75,8 +75,8 @@ def test_a_built_wheel_assesses_a_table_from_a_folder_outside_the_repository(tmp
 
     cancer_frame.to_csv(work / "cancer.csv", index=False)
     run = subprocess.run(
-        [str(script), "assess", str(work / "cancer.csv"), "-t", "diagnosis", "-c", "linear", "--folds", "3", "--time-budget",
-         "60s", "--no-learning-curves", "--stakes", "high"],
+        [str(script), "assess", str(work / "cancer.csv"), "-t", "diagnosis", "-c", "linear", "--folds", "3",
+         "--time-budget", "60s", "--no-learning-curves", "--stakes", "high"],
         cwd=work, env=env, capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr
