@@ -109,13 +109,23 @@ class Assessment(Frozen):
 
         return render_json(self)
 
-    def write(self, folder: str | os.PathLike | None = None) -> Path:
-        """Write the report the CLI writes (report.md, report.json, plots/) into `folder` (default: the `out` option,
-        else reports/<data name>); an earlier report there is replaced only once the new one is complete."""
+    def write(self, folder: str | os.PathLike | None = None, *, gates: Iterable[str] = (),
+              baseline: str | os.PathLike | dict | None = None) -> Path:
+        """Write what the CLI writes (report.md, report.html, report.json, plots/, summary.md) into `folder`
+        (default: the `out` option, else reports/<data name>); an earlier report there is replaced only once the new
+        one is complete. summary.md shows `gates` and the deltas against `baseline` (an earlier report.json), and is
+        appended to $GITHUB_STEP_SUMMARY when that is set, as the CLI does."""
         from dladvisor.config import default_out_dir
+        from dladvisor.gate import load_report
         from dladvisor.report import write_report
+        from dladvisor.report.summary import write_ci_summary
 
-        return write_report(self, Path(folder or self.config.out or default_out_dir(self.config.data)))
+        gates = [gates] if isinstance(gates, str) else list(gates)
+        if baseline is not None and not isinstance(baseline, dict):
+            baseline = load_report(Path(baseline))
+        out_dir = write_report(self, Path(folder or self.config.out or default_out_dir(self.config.data)))
+        write_ci_summary(out_dir, gates, baseline)
+        return out_dir
 
     @property
     def export_note(self) -> str:

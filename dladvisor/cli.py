@@ -380,11 +380,9 @@ def _load_baseline(path: Path | None) -> dict | None:
 
 
 def _write_ci_summary(out_dir: Path, gates: list[str], baseline: dict | None) -> None:
-    from dladvisor.gate import evaluate_gates, load_report
-    from dladvisor.report.summary import render_summary, write_summary
+    from dladvisor.report.summary import write_ci_summary
 
-    report = load_report(out_dir / "report.json")
-    write_summary(out_dir, render_summary(report, gates=evaluate_gates(report, gates), baseline=baseline))
+    write_ci_summary(out_dir, gates, baseline)
 
 
 def _check_gates(report_path: Path, expressions: list[str], junit: Path | None) -> None:
@@ -457,7 +455,11 @@ def compare(
     if markdown:
         from dladvisor.report.summary import comparison_markdown, shown_path
 
-        sys.stdout.write(comparison_markdown(result, old_name=shown_path(old), new_name=shown_path(new)))
+        def name(report: Path) -> str:  # a bare 'report.json' says nothing: keep its folder
+            shown = shown_path(report)
+            return shown if "/" in shown else f"{report.resolve().parent.name}/{shown}"
+
+        sys.stdout.write(comparison_markdown(result, old_name=name(old), new_name=name(new)))
     comparison_table(console, result)
     if fail and result.regressions:
         raise typer.Exit(1)

@@ -70,6 +70,13 @@ class ServingCost(Frozen):
             return f"{self.instances:,} × {self.instance} always on"
         return f"{self.instance}, {format_hours(self.busy_hours_per_month)} busy a month"
 
+    def capacity_per_month(self, peak_factor: float) -> float | None:
+        """Predictions a month these always-on instances serve before one more is needed (None in batch mode):
+        instances × throughput × seconds a month ÷ peak factor."""
+        if not self.instances:
+            return None
+        return self.instances * self.throughput_per_instance * HOURS_PER_MONTH * 3600 / peak_factor
+
 
 class CandidateCost(Frozen):
     name: str
@@ -113,6 +120,21 @@ class CostReport(Frozen):
 
     def get(self, name: str) -> CandidateCost | None:
         return next((c for c in self.candidates if c.name == name), None)
+
+    def same_serving_note(self, deep: str, classical: str) -> str:
+        """When the deep and the classical model cost the same always-on instances (the usual case at low volume),
+        one sentence saying so and the monthly volume at which each would need more; else ''."""
+        a, b = self.get(deep), self.get(classical)
+        if a is None or b is None or not (a.serving.instances and a.serving.summary == b.serving.summary):
+            return ""
+        deep_volume, classical_volume = (_volume(c.serving.capacity_per_month(self.peak_factor)) for c in (a, b))
+        needs_more = (f"both need more from about {deep_volume} predictions a month"
+                      if deep_volume == classical_volume else
+                      f"the deep model needs more from about {deep_volume} predictions a month, the classical "
+                      f"one from about {classical_volume}")
+        return (f"Both costs are the same {a.serving.summary} (at {self.predictions_per_month:,} predictions a "
+                f"month, peak factor {self.peak_factor:g}): {needs_more} (measured throughput × seconds a month "
+                "÷ peak factor).")
 
 
 def check_cost_options(*, retrain: str, serving: str, peak_factor: float, predictions_per_month: int = 0) -> None:
@@ -249,8 +271,17 @@ class _Pricing:
         return prices.default_gpu, seconds / 3600, basis
 
     def _cpu_serving(self, c: CandidateResult) -> ServingCost:
-        throughput = max(c.timing.throughput_rows_per_second, 1e-9)
-        return self._serving("cpu", self.prices.default_cpu, throughput, "measured here")
+        throughput, source = max(c.timing.throughput_rows_per_second, 1e-9), "measured here"
+        latency_ms = c.timing.single_row_latency_ms_p50
+        if self.serving == "online" and latency_ms > 0:
+            # Online requests come one row at a time: each vCPU answers one at its measured single-row latency,
+            # unless that is faster than predicting in batches (it never is, but the smaller figure is the honest one).
+            vcpus = self.prices.instances[self.prices.default_cpu].vcpus
+            per_request = vcpus * 1000 / latency_ms
+            if per_request < throughput:
+                throughput = per_request
+                source = f"{vcpus} vCPUs × 1 request per {latency_ms:.3g} ms single-row latency measured here"
+        return self._serving("cpu", self.prices.default_cpu, throughput, source)
 
     def _gpu_serving(self, c: CandidateResult, on_gpu: bool) -> tuple[ServingCost | None, str]:
         """GPU serving on the default GPU, or None and the reason it could not be priced."""
@@ -295,6 +326,14 @@ class _Pricing:
             throughput_source=source, instances=count, busy_hours_per_month=_significant(busy_hours),
             usd_12_months=_significant(usd), basis=basis,
         )
+
+
+def _volume(count: float) -> str:
+    """12,300,000 → '12 million'; 4.2e9 → '4.2 billion'."""
+    for size, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if count >= size:
+            return f"{count / size:.2g} {word}" if count < 10 * size else f"{count / size:,.0f} {word}"
+    return f"{count:,.0f}"
 
 
 def _utilization(workload: str, entry: Utilization) -> str:

@@ -70,6 +70,17 @@ def test_to_json_and_write_are_what_the_cli_writes(assessment, tmp_path):
     assert (out / "report.json").read_text(encoding="utf-8") == assessment.to_json()
     assert (out / "report.md").is_file() and (out / "plots" / "leaderboard.png").is_file()
     assert json.loads(assessment.to_json())["recommendation"]["headline"] == assessment.recommendation.headline
+    assert "### dladvisor:" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_write_gives_the_ci_summary_with_gates_baseline_and_step_summary(assessment, tmp_path, monkeypatch):
+    step = tmp_path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    first = assessment.write(tmp_path / "old")
+    second = assessment.write(tmp_path / "new", gates="best.roc_auc>=0.5", baseline=first / "report.json")
+    summary = (second / "summary.md").read_text(encoding="utf-8")
+    assert "`best.roc_auc>=0.5` | ✅ pass" in summary and "Δ vs baseline" in summary and "+0.000" in summary
+    assert step.read_text(encoding="utf-8").count("### dladvisor:") == 2  # appended by each write
 
 
 @pytest.mark.parametrize("verdict", ["PASS", "WARN", "FAIL"])

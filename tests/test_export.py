@@ -92,3 +92,52 @@ def test_load_refuses_a_type_the_manifest_does_not_trust(tmp_path, cancer_frame)
     (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(UserError, match="RawColumns"):
         load_model(folder)
+
+
+def test_api_exports_a_torch_model_as_safetensors_that_reloads(tmp_path, cancer_head):
+    assessment = dladvisor.assess(cancer_head, candidates=["mlp"], name="cancer-head", **QUICK)
+    assert assessment.recommendation.candidate == "mlp", assessment.recommendation.headline
+    folder = assessment.export_model(tmp_path / "model")
+    assert sorted(_no_pickle(folder)) == ["manifest.json", "network.json", "network.safetensors", "preprocess.skops"]
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["format"] == "safetensors" and manifest["network"]["class"].endswith("TabularMLP")
+    assert manifest["network"]["parameters"] > 1000
+    examples = pd.DataFrame(manifest["examples"]["rows"])
+    reloaded = load_model(folder)
+    # The probabilities the refitted network gave in the run, from the weights and preprocessing read back.
+    np.testing.assert_allclose(reloaded.predict_proba(examples), manifest["examples"]["probabilities"], atol=1e-5)
+    raw = cancer_head.drop(columns="diagnosis")
+    classes = np.array(manifest["classes"])
+    assert (classes[reloaded.predict(raw)] == cancer_head["diagnosis"]).mean() > 0.85
+
+
+def test_load_refuses_a_network_class_outside_dladvisor(tmp_path, cancer_head):
+    assessment = dladvisor.assess(cancer_head, candidates=["mlp"], name="cancer-head", **QUICK)
+    folder = assessment.export_model(tmp_path / "model")
+    config = json.loads((folder / "network.json").read_text())
+    config["class"] = "subprocess.Popen"
+    (folder / "network.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="not a dladvisor deep model"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize("candidate", ["text_frozen", "text_finetune"])
+def test_text_models_export_and_reload(tmp_path, reviews_frame, candidate):
+    from sklearn.pipeline import Pipeline
+
+    from dladvisor.benchmark import get_candidate
+    from dladvisor.benchmark._registry import BuildContext, FeatureSpec
+    from dladvisor.export import _save_torch, _skops, load_model
+
+    features = FeatureSpec(numeric=("stars",), categorical=(), datetime=(), text=("review",))
+    frame = reviews_frame.assign(stars=np.arange(len(reviews_frame)) % 5)
+    ctx = BuildContext(task="binary", n_classes=2, features=features, seed=0, n_jobs=1, max_seconds=20)
+    model = get_candidate(candidate).factory(ctx)
+    y = (frame["sentiment"] == "positive").astype(int).to_numpy()
+    pipeline = Pipeline([("model", model)]).fit(frame[features.all], y)
+    saved = _save_torch(pipeline, tmp_path, _skops())
+    manifest = {**saved, "trusted_types": sorted(_skops().get_untrusted_types(file=tmp_path / saved["file"]))}
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    reloaded = load_model(tmp_path)
+    np.testing.assert_allclose(reloaded.predict_proba(frame[features.all]),
+                               pipeline.predict_proba(frame[features.all]), atol=1e-5)

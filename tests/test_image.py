@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,6 +112,9 @@ def test_shap_explains_every_image_model_with_overlays(ladder, digits_folder):
         example = e.image_examples[0]
         assert np.asarray(example.heatmap).shape == (HEATMAP, HEATMAP)
         assert example.predicted in dataset.classes
+        # A shared report shows the image as the data file names it, relative; the plots read the file itself.
+        assert not Path(example.path).is_absolute() and (digits_folder / example.path).is_file()
+        assert "file" not in example.model_dump(mode="json") and Path(example.file).is_file()
     # Digits are centred: the outer ring of regions matters less than the centre for the pixel model.
     top = explained["pixels_logistic"].importances[0].feature
     assert top not in {f"r1c{c}" for c in range(1, GRID + 1)}

@@ -62,6 +62,9 @@ class TorchEstimator(BaseEstimator):
         """How many rows preparing inputs can afford in `seconds` (None: preparing is cheap)."""
         return None
 
+    def _restore(self) -> None:
+        """Recreate fitted helpers that an exported model does not store (a packaged tokenizer), before predicting."""
+
     # -- shared machinery ----------------------------------------------------------------------------------
     @property
     def _regression(self) -> bool:

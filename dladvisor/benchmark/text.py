@@ -185,13 +185,16 @@ class TextFineTuner(TorchEstimator):
 
     def _inputs(self, X, *, fitting):
         if fitting:
-            self.tokenizer_, _ = load_text_model(self.model_name)
+            self._restore()
         encoded = self.tokenizer_(join_text(X[list(self.text_columns)]), truncation=True, max_length=TEXT_MAX_TOKENS)
         return encoded["input_ids"], encoded["attention_mask"]
 
     def _network(self, n_outputs):
         _, model = load_text_model(self.model_name, num_labels=n_outputs)
         return model
+
+    def _restore(self):
+        self.tokenizer_, _ = load_text_model(self.model_name)
 
     def _batches(self, inputs, rows, targets, batch_size, *, training):
         ids, masks = inputs

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from dladvisor._frozen import Frozen
 from dladvisor.profile import Alert
 
@@ -29,7 +31,8 @@ class TextExample(Frozen):
 
 
 class ImageExample(Frozen):
-    path: str
+    path: str  # relative to the data file's folder when inside it (as a shared report should show it)
+    file: str = Field(default="", exclude=True, repr=False)  # where this run read it (for the plots), not saved
     actual: str
     predicted: str
     heatmap: tuple[tuple[float, ...], ...]  # HEATMAP x HEATMAP attributions toward the predicted class

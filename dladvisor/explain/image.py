@@ -3,6 +3,8 @@ regions, on a handful of images."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -110,7 +112,10 @@ def _image_example(row: int, path: str, attribution: np.ndarray, scores: np.ndar
     else:
         predicted = f"{float(scores[0]):.4g}"
     actual = dataset.classes[dataset.y[row]] if dataset.classes else f"{float(dataset.y[row]):.4g}"
+    shown = Path(path)
+    if dataset.base_dir is not None and shown.is_relative_to(dataset.base_dir):
+        shown = shown.relative_to(dataset.base_dir)
     return ImageExample(
-        path=str(path), actual=str(actual), predicted=str(predicted),
+        path=str(shown), file=str(path), actual=str(actual), predicted=str(predicted),
         heatmap=tuple(tuple(round(float(v), 6) for v in line) for line in pooled),
     )

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_serializer, field_validator
 
 from dladvisor.criteria import CRITERIA, LEVELS  # noqa: F401  (re-exported: the criteria playbooks may name)
 from dladvisor.errors import UserError
@@ -61,6 +61,20 @@ class Playbook(BaseModel):
                 raise ValueError(f"unknown criterion '{name}'; known: {', '.join(CRITERIA)}")
             CRITERIA[name].validate_limit(criterion.limit)
         return criteria
+
+    @field_serializer("source", when_used="json")
+    def _shown_source(self, source: str) -> str:
+        """In report.json: 'bundled: NAME.yaml', or the file relative to the working folder (its name when outside):
+        a report is shared, and absolute paths say where someone's home folder is, not which playbook judged."""
+        if not source:
+            return source
+        path = Path(source)
+        if is_bundled(path):
+            return f"bundled: {path.name}"
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return path.name
 
 
 def user_dirs() -> list[Path]:

@@ -186,7 +186,7 @@ def _shap_images(assessment: Assessment, explanations, path: Path) -> Path:
             heat = np.asarray(example.heatmap)
             limit = float(np.abs(heat).max()) or 1.0
             with contextlib.suppress(OSError):  # an image moved since the run: show its attribution alone
-                ax.imshow(read_image(example.path, IMAGE_SIZE), extent=(0, 1, 0, 1))
+                ax.imshow(read_image(example.file or example.path, IMAGE_SIZE), extent=(0, 1, 0, 1))
             ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit, alpha=0.55, extent=(0, 1, 0, 1),
                       interpolation="bilinear")
             ax.set_title(f"actual {example.actual}, predicted {example.predicted}", fontsize=9)

@@ -58,6 +58,15 @@ def render_summary(report: dict[str, Any], *, gates: list | None = None,
     return text.replace(report["dataset"]["source"], source)  # next steps quote the data path
 
 
+def write_ci_summary(out_dir: Path, gates: list[str] = (), baseline: dict[str, Any] | None = None) -> Path:
+    """summary.md for the report just written in `out_dir` (gates evaluated on its report.json), appended to
+    $GITHUB_STEP_SUMMARY when that is set."""
+    from dladvisor.gate import evaluate_gates, load_report
+
+    report = load_report(Path(out_dir) / "report.json")
+    return write_summary(out_dir, render_summary(report, gates=evaluate_gates(report, list(gates)), baseline=baseline))
+
+
 def write_summary(out_dir: Path, text: str) -> Path:
     """Write summary.md into the report folder and append it to $GITHUB_STEP_SUMMARY when that is set."""
     path = Path(out_dir) / SUMMARY_FILE
