@@ -56,6 +56,8 @@ from dladvisor.load import (
     missing_targets,
     note_missing_targets,
     open_csv,
+    parquet_folder_files,
+    parquet_folder_schema,
     row_hashes,
 )
 
@@ -75,6 +77,10 @@ STREAM_BLOCK_BYTES = 256 * 2**10
 def streams(path: Path, max_rows: int) -> bool:
     """Whether `load_dataset` streams this file: a CSV/TSV or Parquet file larger than STREAM_MIN_BYTES, or a Parquet
     file with more rows than `max_rows`."""
+    if path.is_dir():  # a folder of Parquet files (else of images, read whole)
+        files = parquet_folder_files(path)
+        return bool(files) and (sum(f.stat().st_size for f in files) > STREAM_MIN_BYTES
+                                or _parquet_rows(files) > max_rows)
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if not path.is_file() or kind not in ("csv", "parquet"):
         return False
@@ -88,6 +94,15 @@ def streams(path: Path, max_rows: int) -> bool:
         except Exception:  # not a readable Parquet file: reading it whole says so
             return False
     return False
+
+
+def _parquet_rows(files: list[Path]) -> int:
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(file).metadata.num_rows for file in files)
+    except Exception:  # a file that is not readable Parquet: `parquet_folder_schema` names it
+        return 0
 
 
 def load_sample(path: Path, request, *, name: str, encoding: str | None, max_rows: int, seed: int) -> Dataset | None:
@@ -253,13 +268,16 @@ class _CsvSource(_Source):
 
 
 class _ParquetSource(_Source):
+    """A Parquet file, or the files of a folder one after another (`read_parquet_folder`'s table)."""
+
     missing_flag = None  # as pyarrow converts a gap in a true/false column
 
-    def __init__(self, path: Path):
+    def __init__(self, files: list[Path], schema: pa.Schema | None = None):
         import pyarrow.parquet as pq
 
-        self.file = pq.ParquetFile(path)
-        schema = self.file.schema_arrow
+        self.files = [pq.ParquetFile(file) for file in files]
+        schema = schema or self.files[0].schema_arrow
+        self.metadata = schema.metadata
         index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
         self.arrow_names = [n for n in schema.names if n not in index]
         converted = schema.empty_table().select(self.arrow_names).to_pandas()
@@ -271,7 +289,9 @@ class _ParquetSource(_Source):
         self.flags = {renamed[f.name] for f in schema if f.name in renamed and pa.types.is_boolean(f.type)}
 
     def _record_batches(self) -> Iterator[pa.RecordBatch]:
-        yield from self.file.iter_batches(batch_size=STREAM_BATCH_ROWS)
+        for file in self.files:  # the first file's pandas metadata on every batch, so batches of two files concatenate
+            for batch in file.iter_batches(batch_size=STREAM_BATCH_ROWS):
+                yield batch.replace_schema_metadata(self.metadata)
 
     def _convert(self, batch: pa.Table) -> pd.DataFrame:
         # The file's pandas metadata (in every batch's schema) restores the dtypes pandas wrote; index left out.
@@ -279,9 +299,13 @@ class _ParquetSource(_Source):
 
 
 def _source(path: Path, encoding: str | None) -> _Source | None:
+    if path.is_dir():
+        files = parquet_folder_files(path)
+        schema = parquet_folder_schema(path, files)  # a UserError naming a file that differs or is not Parquet
+        return _ParquetSource(files, schema)
     if SUPPORTED_SUFFIXES[path.suffix.lower()] == "parquet":
         try:
-            return _ParquetSource(path)
+            return _ParquetSource([path])
         except Exception:  # pyarrow raises several types for corrupt files; reading it whole names the problem
             return None
     head = _utf8_head(path, encoding)

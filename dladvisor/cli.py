@@ -125,7 +125,9 @@ def _user_errors(command):
 @app.command()
 @_user_errors
 def assess(
-    data: Annotated[Path, typer.Argument(help="CSV/TSV, Parquet or JSON Lines file, one row per example.")],
+    data: Annotated[Path, typer.Argument(
+        help="CSV/TSV, Parquet or JSON Lines file, one row per example; or a folder of Parquet files (one table) or "
+        "of class sub-folders of images.")],
     target: TargetOpt = None,
     task: TaskOpt = "auto",
     folds: Annotated[int, typer.Option(help="Number of cross-validation folds, the same for every model.")] = 5,
@@ -330,7 +332,8 @@ def estimate(
 @app.command()
 @_user_errors
 def profile(
-    data: Annotated[Path, typer.Argument(help="CSV/TSV, Parquet or JSON Lines file.")],
+    data: Annotated[Path, typer.Argument(
+        help="CSV/TSV, Parquet or JSON Lines file, or a folder of Parquet files (one table).")],
     target: TargetOpt = None,
     task: TaskOpt = "auto",
     encoding: EncodingOpt = None,
@@ -458,7 +461,11 @@ def compare(
     if markdown:
         from dladvisor.report.summary import comparison_markdown, shown_path
 
-        sys.stdout.write(comparison_markdown(result, old_name=shown_path(old), new_name=shown_path(new)))
+        def name(report: Path) -> str:  # a bare 'report.json' says nothing: keep its folder
+            shown = shown_path(report)
+            return shown if "/" in shown else f"{report.resolve().parent.name}/{shown}"
+
+        sys.stdout.write(comparison_markdown(result, old_name=name(old), new_name=name(new)))
     comparison_table(console, result)
     if fail and result.regressions:
         raise typer.Exit(1)

@@ -54,9 +54,11 @@ def compare_reports(old: dict[str, Any], new: dict[str, Any], *, tolerance: floa
         if abs(delta) > tolerance:
             changes.append(Change(what=f"{name} {metric}", old=f"{old_scores[name]:.4f}",
                                   new=f"{new_scores[name]:.4f}", regression=delta < 0))
+    new_status = {c["name"]: c["status"] for c in new["benchmark"]["candidates"]}
     for name in sorted(old_scores.keys() - new_scores.keys()):
-        changes.append(Change(what=f"{name} {metric}", old=f"{old_scores[name]:.4f}", new="did not finish",
-                              regression=True))
+        ran = name in new_status  # absent: not selected in the new run (-c), which is no regression
+        changes.append(Change(what=f"{name} {metric}", old=f"{old_scores[name]:.4f}",
+                              new=f"did not finish ({new_status[name]})" if ran else "not run", regression=ran))
     old_rec_score = old_scores.get(old_rec.get("candidate") or "")
     new_rec_score = new_scores.get(new_rec.get("candidate") or "")
     if old_rec_score is not None and new_rec_score is not None and sign * (new_rec_score - old_rec_score) < -tolerance:

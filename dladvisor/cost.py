@@ -127,11 +127,14 @@ class CostReport(Frozen):
         a, b = self.get(deep), self.get(classical)
         if a is None or b is None or not (a.serving.instances and a.serving.summary == b.serving.summary):
             return ""
-        cap_a, cap_b = (c.serving.capacity_per_month(self.peak_factor) for c in (a, b))
+        deep_volume, classical_volume = (_volume(c.serving.capacity_per_month(self.peak_factor)) for c in (a, b))
+        needs_more = (f"both need more from about {deep_volume} predictions a month"
+                      if deep_volume == classical_volume else
+                      f"the deep model needs more from about {deep_volume} predictions a month, the classical "
+                      f"one from about {classical_volume}")
         return (f"Both costs are the same {a.serving.summary} (at {self.predictions_per_month:,} predictions a "
-                f"month, peak factor {self.peak_factor:g}): the deep model needs more from about "
-                f"{_volume(cap_a)} predictions a month, the classical one from about {_volume(cap_b)} "
-                f"(measured throughput × seconds a month ÷ peak factor).")
+                f"month, peak factor {self.peak_factor:g}): {needs_more} (measured throughput × seconds a month "
+                "÷ peak factor).")
 
 
 def check_cost_options(*, retrain: str, serving: str, peak_factor: float, predictions_per_month: int = 0) -> None:
@@ -150,11 +153,14 @@ def check_cost_options(*, retrain: str, serving: str, peak_factor: float, predic
 def measure_costs(
     benchmark: BenchmarkResult, prices: PriceTable, *, n_rows: int, retrain: str = "monthly",
     predictions_per_month: int = 1_000_000, serving: str = "online", peak_factor: float = DEFAULT_PEAK_FACTOR,
-    calibration: GpuCalibration | None = None, gpu: str | None = None,
+    calibration: GpuCalibration | None = None, gpu: str | None = None, benchmark_rows: int | None = None,
 ) -> CostReport:
     """Measured figures per candidate, with dollar projections for the full data and a year of use.
 
     Args:
+        n_rows: the rows a model would train on (the whole table).
+        benchmark_rows: the rows the benchmark's folds were cut from, when fewer (the `--max-rows` sample): fit
+            times measured on them are scaled up to `n_rows`. Default `n_rows`.
         gpu: the name of the GPU the deep models ran on (default: asked of torch when the benchmark used one).
     """
     check_cost_options(retrain=retrain, serving=serving, peak_factor=peak_factor)
@@ -166,7 +172,8 @@ def measure_costs(
     if benchmark.device == "cuda" and gpu is None:
         gpu = gpu_name()
     pricing = _Pricing(
-        benchmark=benchmark, prices=prices, calibration=calibration, n_rows=n_rows, runs=RUNS_PER_YEAR[retrain],
+        benchmark=benchmark, prices=prices, calibration=calibration, n_rows=n_rows,
+        benchmark_rows=benchmark_rows or n_rows, runs=RUNS_PER_YEAR[retrain],
         predictions_per_month=predictions_per_month, serving=serving, peak_factor=peak_factor,
         gpu=gpu if benchmark.device == "cuda" else None,
     )
@@ -197,10 +204,12 @@ def gpu_seconds(flops: float, gpu: Instance, utilization: float) -> float:
 class _Pricing:
     """The options every candidate is priced under; `project` prices one candidate."""
 
-    def __init__(self, *, benchmark, prices, calibration, n_rows, runs, predictions_per_month, serving, peak_factor,
+    def __init__(self, *, benchmark, prices, calibration, n_rows, benchmark_rows, runs, predictions_per_month,
+                 serving, peak_factor,
                  gpu):
         self.benchmark, self.prices, self.calibration = benchmark, prices, calibration
         self.n_rows, self.runs, self.serving, self.peak_factor = n_rows, runs, serving, peak_factor
+        self.benchmark_rows = benchmark_rows
         self.predictions_per_month, self.gpu = predictions_per_month, gpu
         self.peak_rps = predictions_per_month / (HOURS_PER_MONTH * 3600) * peak_factor
         # The price-table entry of the GPU the deep models ran on (None: ran on a CPU, or a GPU the table lacks).
@@ -234,7 +243,7 @@ class _Pricing:
         timing, prices = c.timing, self.prices
         log = c.training[0] if c.training else None
         k = self.benchmark.split.n_folds
-        train_rows = log.rows_used if log else max(1, round(self.n_rows * (k - 1) / k))
+        train_rows = log.rows_used if log else max(1, round(self.benchmark_rows * (k - 1) / k))
         pretrained = c.family == "deep" and c.modality in ("text", "image")
         flops = timing.forward_flops_per_sample
         if pretrained and not on_gpu and flops:

@@ -232,7 +232,8 @@ def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if not path.exists():
         raise UserError(f"File not found: {path}. Check the path (it is relative to {Path.cwd()}).")
     if path.is_dir():
-        return read_image_folder(path)
+        files = parquet_folder_files(path)
+        return read_parquet_folder(path, files) if files else read_image_folder(path)
     kind = SUPPORTED_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -265,6 +266,55 @@ def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     return frame
 
 
+def parquet_folder_files(folder: Path) -> list[Path]:
+    """The Parquet files of a folder and its sub-folders, in path order, the table's parts (as Spark, Dask or DuckDB
+    write a table: part-0.parquet, ...); names starting with '.' or '_' (_SUCCESS, .crc files) are left out."""
+    return sorted(
+        file for file in folder.rglob("*")
+        if SUPPORTED_SUFFIXES.get(file.suffix.lower()) == "parquet" and file.is_file()
+        and not any(part.startswith((".", "_")) for part in file.relative_to(folder).parts)
+    )
+
+
+def parquet_folder_schema(folder: Path, files: list[Path]) -> pa.Schema:
+    """The schema every Parquet file of the folder shares (the first file's, its metadata included); a UserError
+    naming the first file that differs, or cannot be read."""
+    import pyarrow.parquet as pq
+
+    schemas = []
+    for file in files:
+        try:
+            schemas.append(pq.read_schema(file))
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise UserError(f"{file} is not a readable Parquet file ({exc}); re-export it or move it out of "
+                            f"{folder}.") from exc
+    first = schemas[0]
+    for file, schema in zip(files[1:], schemas[1:], strict=True):
+        if not schema.remove_metadata().equals(first.remove_metadata()):
+            raise UserError(
+                f"{file} has other columns or types than {files[0].name} ({_schema_difference(first, schema)}); "
+                f"every Parquet file of {folder} must hold the same columns with the same types."
+            )
+    return first
+
+
+def _schema_difference(first: pa.Schema, other: pa.Schema) -> str:
+    names, others = dict(zip(first.names, first.types, strict=True)), dict(zip(other.names, other.types, strict=True))
+    if list(names) != list(others):
+        return f"columns {other.names} instead of {first.names}"
+    return ", ".join(f"'{n}' is {others[n]}, not {t}" for n, t in names.items() if others[n] != t)
+
+
+def read_parquet_folder(folder: Path, files: list[Path]) -> pd.DataFrame:
+    """A folder of Parquet files with one schema as one table, the files' rows in path order."""
+    import pyarrow.parquet as pq
+
+    schema = parquet_folder_schema(folder, files)
+    table = pa.concat_tables([pq.read_table(file).replace_schema_metadata(schema.metadata) for file in files])
+    # one pandas index over the parts, as `_stream`'s batches convert: each file's own index would repeat
+    return table.to_pandas().reset_index(drop=True)
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -278,8 +328,8 @@ def read_image_folder(folder: Path) -> pd.DataFrame:
     ]
     if not rows:
         raise UserError(
-            f"{folder} is a folder without class sub-folders of images; pass a data file (.csv, .parquet, .jsonl) "
-            "or a folder laid out as CLASS_NAME/image.png."
+            f"{folder} is a folder without Parquet files or class sub-folders of images; pass a data file (.csv, "
+            ".parquet, .jsonl), a folder of Parquet files (one table) or a folder laid out as CLASS_NAME/image.png."
         )
     return pd.DataFrame(rows)
 

@@ -91,6 +91,7 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
     cost = measure_costs(
         benchmark, prices, retrain=config.retrain,
         n_rows=dataset.row_sample.of_rows if dataset.row_sample else dataset.n_rows,  # training would use all rows
+        benchmark_rows=dataset.n_rows,  # ...and the folds' fit times were measured on the sample's
         predictions_per_month=config.predictions_per_month, serving=config.serving, peak_factor=config.peak_factor,
     )
     progress("cost", 1, 1)

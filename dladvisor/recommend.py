@@ -145,7 +145,7 @@ class _Judge:
         if blocked is not None:
             return blocked
         if not classical and not deep:
-            skipped = "; ".join(f"{c.label}: {c.reason}" for c in bench.candidates if c.status != "ok")
+            skipped = "; ".join(f"{c.label}: {c.reason.rstrip('.')}" for c in bench.candidates if c.status != "ok")
             return self._result("FAIL", "no_result", None, "No model finished, so there is nothing to recommend.",
                                 [skipped or "Only the baseline ran."],
                                 next_steps=("Raise --time-budget or choose candidates with -c.",))
@@ -403,7 +403,7 @@ class _Judge:
                 steps.append(CRITERIA[c.criterion].fix if c.measured is not None else _measure_step(c))
         if action == "use_classical":
             steps.append(f"Ship {chosen.label} with the monitoring listed under risks, retraining on the cadence "
-                         "costed below.")
+                         "the cost projection assumes (--retrain).")
         else:
             steps.append(f"Pilot {chosen.label} in shadow mode next to the best classical model before switching.")
         curves = self.benchmark.learning_curves

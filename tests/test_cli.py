@@ -83,6 +83,25 @@ def test_max_rows_benchmarks_a_stratified_sample_and_the_report_says_so(cancer_c
     assert "no learning curves were drawn, so this run cannot say whether more rows would matter" in markdown
 
 
+def test_assess_reads_a_folder_of_parquet_files_and_samples_it(cancer_csv, tmp_path):
+    import pandas as pd
+
+    table = pd.read_csv(cancer_csv)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for number, start in enumerate(range(0, len(table), 30)):  # 3 files, as Spark or Dask write a table
+        table.iloc[start: start + 30].to_parquet(folder / f"part-{number}.parquet", index=False)
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["assess", str(folder), "-t", "diagnosis", "--folds", "3", "-c", "linear",
+                                 "--no-learning-curves", "--max-rows", "60", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    facts = json.loads((out / "report.json").read_text())
+    assert facts["profile"]["rows"] == 80 and facts["dataset"]["row_sample"]["rows"] == 60  # streamed, sampled
+    whole = json.loads(runner.invoke(app, ["profile", str(cancer_csv), "-t", "diagnosis", "--json"]).stdout)
+    assert facts["profile"]["class_counts"] == whole["class_counts"]
+    assert facts["profile"]["duplicate_rows"] == whole["duplicate_rows"]
+
+
 def test_profile_says_when_it_sampled(cancer_csv, monkeypatch):
     from dladvisor import profile
 

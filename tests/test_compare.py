@@ -46,3 +46,15 @@ def test_reports_ranked_by_different_metrics_cannot_be_compared(report_json):
     other["benchmark"]["primary_metric"] = "accuracy"
     with pytest.raises(UserError, match="different metrics"):
         compare_reports(report, other)
+
+
+def test_a_candidate_left_out_is_not_run_but_one_that_failed_is_a_regression(report_json):
+    report = load_report(report_json)
+    fewer, failed = copy.deepcopy(report), copy.deepcopy(report)
+    fewer["benchmark"]["candidates"] = [c for c in fewer["benchmark"]["candidates"] if c["name"] != "xgboost"]
+    (xgb,) = [c for c in failed["benchmark"]["candidates"] if c["name"] == "xgboost"]
+    xgb["status"] = "failed"
+    (left_out,) = compare_reports(report, fewer).changes
+    assert left_out.new == "not run" and not left_out.regression
+    (broke,) = compare_reports(report, failed).changes
+    assert broke.new == "did not finish (failed)" and broke.regression

@@ -80,6 +80,15 @@ def test_classical_model_pays_for_an_always_on_cpu_instance():
     assert report.peak_requests_per_second == pytest.approx(2 * PEAK_RPS_PER_MILLION * 3, rel=1e-4)
 
 
+def test_fit_times_measured_on_a_row_sample_scale_to_the_whole_table():
+    bench = _bench(_candidate("linear", "classical", 0.80, _timing(360.0, 100_000.0)))
+    prices = load_prices().with_overrides(cpu_hourly=1.0, gpu_hourly=2.0)
+    # 360 s on 800 training rows (4 of 5 folds of a 1,000-row sample) -> 450,000 s for the 1,000,000-row table.
+    linear = measure_costs(bench, prices, n_rows=1_000_000, benchmark_rows=1000).get("linear")
+    assert linear.train_hours_full_data == pytest.approx(450_000 / 3600)
+    assert "measured on 800 rows, scaled linearly to 1,000,000" in linear.train_basis
+
+
 def test_same_serving_note_says_when_each_model_outgrows_one_instance():
     bench = _bench(_candidate("linear", "classical", 0.80, _timing(1.0, 100_000.0)),
                    _candidate("mlp", "deep", 0.81, _timing(2.0, 50_000.0)))
@@ -87,7 +96,7 @@ def test_same_serving_note_says_when_each_model_outgrows_one_instance():
     note = report.same_serving_note("mlp", "linear")
     # Both answer 4,000 requests/s (4 vCPUs at 1 ms): 4,000 x 730 h x 3,600 s / peak factor 3 = 3.5 billion a month.
     assert note.startswith("Both costs are the same 1 × c7i.xlarge always on")
-    assert note.count("3.5 billion") == 2
+    assert "both need more from about 3.5 billion predictions a month" in note and note.count("3.5 billion") == 1
     # At 10 billion a month (11,400 requests/s at the peak) they need 3 instances each: still the same, still said.
     busy = measure_costs(bench, load_prices(), n_rows=1000, retrain="monthly", predictions_per_month=10**10)
     assert busy.get("linear").serving.instances == 3
@@ -97,6 +106,13 @@ def test_same_serving_note_says_when_each_model_outgrows_one_instance():
                    _candidate("mlp", "deep", 0.81, slow))
     differ = measure_costs(bench, load_prices(), n_rows=1000, retrain="monthly", predictions_per_month=10**10)
     assert differ.get("mlp").serving.instances == 29 and differ.same_serving_note("mlp", "linear") == ""
+    # Same instance today, different headroom: each volume is named.
+    slower = _timing(2.0, 50_000.0).model_copy(update={"single_row_latency_ms_p50": 2.0})
+    bench = _bench(_candidate("linear", "classical", 0.80, _timing(1.0, 100_000.0)),
+                   _candidate("mlp", "deep", 0.81, slower))
+    note = measure_costs(bench, load_prices(), n_rows=1000, retrain="monthly").same_serving_note("mlp", "linear")
+    assert "the deep model needs more from about 1.8 billion" in note
+    assert "the classical one from about 3.5 billion" in note
 
 
 def test_always_on_instance_at_list_price():

@@ -110,7 +110,7 @@ def test_bad_input_raises_one_clear_user_error(tmp_path, name, content, target, 
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(UserError, match="File not found"):
         load_dataset(tmp_path / "nope.csv")
-    with pytest.raises(UserError, match="without class sub-folders"):
+    with pytest.raises(UserError, match="without Parquet files or class sub-folders"):
         load_dataset(tmp_path)
 
 

@@ -75,14 +75,17 @@ def test_a_built_wheel_assesses_a_table_from_a_folder_outside_the_repository(tmp
 
     cancer_frame.to_csv(work / "cancer.csv", index=False)
     run = subprocess.run(
-        [str(script), "assess", "cancer.csv", "-t", "diagnosis", "-c", "linear", "--folds", "3", "--time-budget",
-         "60s", "--no-learning-curves", "--stakes", "high"],
+        [str(script), "assess", str(work / "cancer.csv"), "-t", "diagnosis", "-c", "linear", "--folds", "3",
+         "--time-budget", "60s", "--no-learning-curves", "--stakes", "high"],
         cwd=work, env=env, capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr
-    report = json.loads((work / "reports" / "cancer" / "report.json").read_text())
+    text = (work / "reports" / "cancer" / "report.json").read_text()
+    assert str(work) not in text and str(venv) not in text  # no absolute path in a report, though DATA was one
+    report = json.loads(text)
+    assert report["config"]["data"] == report["dataset"]["source"] == "cancer.csv"
     assert report["playbook"]["name"] == "high-stakes" and report["dataset"]["rows"] == 80
-    assert report["playbook"]["source"] == "bundled: high-stakes.yaml"  # no absolute path in a report
+    assert report["playbook"]["source"] == "bundled: high-stakes.yaml"
     where = subprocess.run([str(script), "playbooks", "path"], cwd=work, env=env, capture_output=True, text=True)
     bundled = Path(where.stdout.splitlines()[0].split("\t")[0])
     assert bundled.is_relative_to(venv) and (bundled / "high-stakes.yaml").is_file()  # read from the wheel

@@ -165,3 +165,43 @@ def test_a_row_longer_than_a_streaming_block_is_read_in_larger_blocks(tmp_path, 
     path = tmp_path / "awkward.csv"
     _awkward_table().to_csv(path, index=False)
     _same_as_read_whole(path, target="label")
+
+
+def _write_parts(frame: pd.DataFrame, folder, parts: int = 3) -> None:
+    """The table as a folder of Parquet files, as Spark or Dask write one (and a _SUCCESS marker to skip)."""
+    folder.mkdir()
+    for number, rows in enumerate(np.array_split(np.arange(len(frame)), parts)):
+        frame.iloc[rows].to_parquet(folder / f"part-{number:05d}.parquet", index=False)
+    (folder / "_SUCCESS").write_text("")
+
+
+def test_a_folder_of_parquet_files_is_the_table_of_their_rows(tmp_path, streamed):
+    table = _awkward_table()
+    table.to_parquet(tmp_path / "whole.parquet", index=False)
+    _write_parts(table, tmp_path / "parts")
+    whole = load_dataset(tmp_path / "whole.parquet", target="label")
+    folder = load_dataset(tmp_path / "parts", target="label")  # read whole: no row cap
+    pd.testing.assert_frame_equal(folder.features, whole.features)
+    assert folder.fingerprint == whole.fingerprint
+
+    streamed = load_dataset(tmp_path / "parts", target="label", max_rows=SAMPLE, seed=3)
+    sample = cap_rows(whole, SAMPLE, seed=3)
+    assert streamed.scan is not None and streamed.scan.rows == whole.n_rows
+    assert streamed.fingerprint == whole.fingerprint
+    pd.testing.assert_frame_equal(streamed.features, sample.features)
+    np.testing.assert_array_equal(streamed.y, sample.y)
+    by_rows, by_scan = profile_dataset(whole), profile_dataset(streamed)
+    facts = ("rows", "duplicate_rows", "conflicting_duplicate_rows", "class_counts", "target_summary")
+    assert {f: getattr(by_scan, f) for f in facts} == {f: getattr(by_rows, f) for f in facts}
+    assert by_rows.duplicate_rows > 20
+    assert [(c.name, c.kind, c.missing_share, c.cardinality) for c in by_scan.columns] == [
+        (c.name, c.kind, c.missing_share, c.cardinality) for c in by_rows.columns]
+
+
+def test_a_parquet_folder_whose_files_differ_is_refused_by_name(tmp_path, streamed):
+    table = _awkward_table()
+    _write_parts(table, tmp_path / "parts", parts=2)
+    table.drop(columns=["note"]).iloc[:50].to_parquet(tmp_path / "parts" / "part-00009.parquet", index=False)
+    for max_rows in (None, SAMPLE):
+        with pytest.raises(UserError, match=r"part-00009.parquet has other columns .* same columns"):
+            load_dataset(tmp_path / "parts", target="label", max_rows=max_rows)

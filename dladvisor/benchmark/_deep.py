@@ -15,7 +15,7 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from dladvisor.benchmark._torch import TrainSettings, train, with_batch_backoff
+from dladvisor.benchmark._torch import TrainSettings, agreed, shard_rows, train, with_batch_backoff, wrap_distributed
 
 VALIDATION_SHARE = 0.15
 # Enough epochs for early stopping to see a trend; the row count is cut to fit them into the budget.
@@ -110,7 +110,7 @@ class TorchEstimator(BaseEstimator):
         remaining = self.max_seconds - (time.perf_counter() - started)
         rows_available = rows_offered
         if math.isfinite(remaining):
-            per_row = self._probe(network, inputs, train_rows, targets, loss_of)
+            per_row = agreed(self._probe(network, inputs, train_rows, targets, loss_of), "max")  # same rows in all
             affordable = int(remaining * 0.8 / (TARGET_EPOCHS * per_row * (1 + VALIDATION_SHARE)))
             if affordable < len(train_rows):
                 keep = max(MIN_TRAIN_ROWS, affordable)
@@ -119,10 +119,11 @@ class TorchEstimator(BaseEstimator):
 
         def train_batches(epoch: int, size: int):
             order = np.random.default_rng(self.seed + epoch).permutation(train_rows)
+            order, size = shard_rows(order, size)  # under torchrun: this process's share of each batch
             return self._batches(inputs, order, targets, size, training=True)
 
         self.training_log_ = train(
-            network,
+            wrap_distributed(network, self.device),
             make_train_batches=train_batches,
             make_val_batches=lambda size: self._batches(inputs, val_rows, targets, size, training=False),
             loss_of=loss_of,

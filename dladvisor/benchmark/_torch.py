@@ -84,6 +84,57 @@ def with_batch_backoff(step: Callable[[int], object], batch_size: int, *, minimu
             batch_size = max(minimum, batch_size // 2)
 
 
+def distributed_world() -> tuple[int, int]:
+    """(rank, world size) of this process in a torch.distributed group (`torchrun` starts one process per GPU and
+    the caller calls `init_process_group`); (0, 1) outside one, where `train` runs exactly as it always did."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def wrap_distributed(network, device: str):
+    """The network wrapped in DistributedDataParallel (which averages gradients over the processes in `backward`)
+    when this process is one of several, else the network itself."""
+    if distributed_world()[1] == 1:
+        return network
+    import os
+
+    from torch.nn.parallel import DistributedDataParallel
+
+    # torchrun sets LOCAL_RANK: the GPU of this process on its node (the caller has set it as the current device)
+    local_gpu = [int(os.environ.get("LOCAL_RANK", 0))] if device == "cuda" else None
+    return DistributedDataParallel(network, device_ids=local_gpu)
+
+
+def shard_rows(order, batch_size: int) -> tuple[object, int]:
+    """This process's share of every `batch_size` batch of the row `order` and its batch size: rows rank, rank +
+    world, ... of each batch, so the gradients DistributedDataParallel averages are those of the whole batch. A last
+    short batch is left out: a process with a batch fewer than the others would wait for them for ever."""
+    rank, world = distributed_world()
+    if world == 1:
+        return order, batch_size
+    if batch_size % world:
+        raise ValueError(f"batch size {batch_size} is not a multiple of the {world} processes")
+    whole = len(order) // batch_size * batch_size
+    return order[:whole].reshape(-1, batch_size)[:, rank::world].reshape(-1), batch_size // world
+
+
+def agreed(value: float, op: Literal["max", "min", "mean"]) -> float:
+    """`value` agreed by every process (their max, min or mean), so that they take the same branches and none waits
+    in an all-reduce the others skipped; `value` itself in a single process."""
+    if distributed_world()[1] == 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    tensor = torch.tensor([float(value)], dtype=torch.float64)
+    reduce = {"max": dist.ReduceOp.MAX, "min": dist.ReduceOp.MIN, "mean": dist.ReduceOp.SUM}[op]
+    dist.all_reduce(tensor, op=reduce)
+    return float(tensor) / (distributed_world()[1] if op == "mean" else 1)
+
+
 @dataclass
 class TrainSettings:
     """Knobs of `train`; `max_seconds` is the wall-clock budget for the whole fit."""
@@ -159,13 +210,17 @@ def train(
                 scheduler.step()
                 n = _batch_len(batch)
                 total, count = total + float(loss.detach()) * n, count + n
-                if time.perf_counter() - started > settings.max_seconds:
+                if agreed(time.perf_counter() - started > settings.max_seconds, "max"):
                     break
             return total / max(count, 1), count
 
         (train_loss, seen), batch_size = with_batch_backoff(run_epoch, batch_size)
         samples += seen
-        val_loss = evaluate_loss(model, make_val_batches(batch_size), loss_of, use_amp)
+        # every process scores the same validation rows with the unwrapped network (no collective in eval), and
+        # they agree on the loss so early stopping ends the same epoch everywhere
+        plain = getattr(model, "module", model)
+        val_loss = agreed(evaluate_loss(plain, make_val_batches(batch_size), loss_of, use_amp), "mean")
+        train_loss = agreed(train_loss, "mean")
         history.append(EpochLoss(epoch=epoch, train_loss=round(train_loss, 5), val_loss=round(val_loss, 5)))
         if not math.isfinite(train_loss):
             stopped = f"training loss became {train_loss} in epoch {epoch}"
@@ -178,7 +233,7 @@ def train(
             if bad_epochs >= settings.patience:
                 stopped = f"early stopping: validation loss did not improve for {settings.patience} epochs"
                 break
-        if time.perf_counter() - started > settings.max_seconds:
+        if agreed(time.perf_counter() - started > settings.max_seconds, "max"):
             stopped = f"time budget of {settings.max_seconds:.0f} s reached in epoch {epoch}"
             break
 

@@ -71,7 +71,13 @@ def _without_absolute_paths(assessment: Assessment, text: str) -> str:
 
 
 def render_json(assessment: Assessment) -> str:
-    return json.dumps(assessment.to_json_dict(), indent=2, allow_nan=False, default=str) + "\n"
+    from dladvisor.report.summary import shown_path
+
+    report = assessment.to_json_dict()
+    for section, key in (("config", "data"), ("dataset", "source")):
+        if report[section][key] and Path(report[section][key]).is_absolute():
+            report[section][key] = shown_path(Path(report[section][key]))
+    return json.dumps(report, indent=2, allow_nan=False, default=str) + "\n"
 
 
 def check_out_dir(out_dir: Path) -> None:

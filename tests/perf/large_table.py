@@ -25,18 +25,25 @@ STRING_COLUMNS = (("region", 5), ("plan", 3), ("product", 60), ("city", 2_000), 
 
 
 def make_large_csv(path: Path, rows: int = 1_000_000, columns: int = 20, seed: int = 0) -> Path:
-    """Write a synthetic CSV of `rows` rows and `columns` columns (the target `y` included) to `path`.
+    """Write `make_large_table` to `path` as a CSV."""
+    import pyarrow.csv as pacsv
+
+    # No quotes, as pandas and spreadsheets export: no generated value holds a comma or a quote.
+    pacsv.write_csv(make_large_table(rows, columns, seed), path, pacsv.WriteOptions(quoting_style="none"))
+    return path
+
+
+def make_large_table(rows: int = 1_000_000, columns: int = 20, seed: int = 0):
+    """A synthetic pyarrow table of `rows` rows and `columns` columns (the target `y` included).
 
     About 60% of the features are numeric (a quarter of those with 5–30% missing values), the rest strings of
     various cardinality plus one date and one boolean; `y` (0/1, about 30% positive) depends on four numbers, a
     category and the boolean, so the profile finds real signal.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     if columns < 4:
-        raise ValueError("make_large_csv needs at least 4 columns (a number, a string, a boolean and the target)")
-    path = Path(path)
+        raise ValueError("make_large_table needs at least 4 columns (a number, a string, a boolean and the target)")
     rng = np.random.default_rng(seed)
     n_features = columns - 1
     n_strings = min(len(STRING_COLUMNS) + 1, max(1, round(n_features * 0.3)))  # + 1: the date column
@@ -63,10 +70,7 @@ def make_large_csv(path: Path, rows: int = 1_000_000, columns: int = 20, seed: i
     if "region" in table:
         logit = logit + np.where(np.char.endswith(table["region"], "_0"), 0.6, 0.0)
     table["y"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(np.int64)
-    arrow = pa.table({name: pa.array(values, from_pandas=True) for name, values in table.items()})
-    # No quotes, as pandas and spreadsheets export: no generated value holds a comma or a quote.
-    pacsv.write_csv(arrow, path, pacsv.WriteOptions(quoting_style="none"))
-    return path
+    return pa.table({name: pa.array(values, from_pandas=True) for name, values in table.items()})
 
 
 def time_profile(csv: Path, target: str = "y") -> tuple[float, float]:
