@@ -485,8 +485,8 @@ def candidates(
 
     Example: dladvisor candidates --preset fast
     """
-    from dladvisor.benchmark import list_candidates
     import dladvisor.explain  # noqa: F401  (registers the explainers)
+    from dladvisor.benchmark import list_candidates
     from dladvisor.explain._common import EXPLAINERS
     from dladvisor.load import TASKS
     from dladvisor.render import candidate_table, presets_of

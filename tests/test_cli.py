@@ -20,8 +20,8 @@ def cancer_csv(tmp_path, cancer_frame):
 
 
 @pytest.mark.parametrize("command", [
-    [], ["assess"], ["profile"], ["demo"], ["estimate"], ["gate"], ["compare"], ["playbooks"], ["playbooks", "list"],
-    ["playbooks", "show"], ["playbooks", "validate"], ["playbooks", "path"],
+    [], ["assess"], ["profile"], ["demo"], ["estimate"], ["gate"], ["compare"], ["candidates"], ["playbooks"],
+    ["playbooks", "list"], ["playbooks", "show"], ["playbooks", "validate"], ["playbooks", "path"],
 ])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
@@ -384,3 +384,19 @@ def test_sigterm_stops_a_run_within_seconds(cancer_csv, tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and time.perf_counter() - sent < 10
     assert "interrupted" in err and not out.exists()
+
+
+def test_candidates_lists_every_name_the_candidate_option_takes():
+    from dladvisor.benchmark import list_candidates
+
+    listed = json.loads(runner.invoke(app, ["candidates", "--json"]).stdout)
+    assert [c["name"] for c in listed] == [s.name for s in list_candidates()]
+    by_name = {c["name"]: c for c in listed}
+    assert by_name["lightgbm"]["explainer"] == "exact tree SHAP" and "fast" in by_name["lightgbm"]["presets"]
+    assert by_name["tabm"]["family"] == "deep" and by_name["tabm"]["presets"] == ["standard", "thorough"]
+    fast = json.loads(runner.invoke(app, ["candidates", "--preset", "fast", "--task", "regression", "--json"]).stdout)
+    assert {c["name"] for c in fast} >= {"dummy", "linear", "lightgbm", "mlp"} and "catboost" not in str(fast)
+    table = runner.invoke(app, ["candidates"], env={"COLUMNS": "160"})
+    assert table.exit_code == 0 and "catboost" in table.output
+    bad = runner.invoke(app, ["candidates", "--preset", "quick"])
+    assert bad.exit_code == 2 and "Unknown --preset 'quick'" in bad.output

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dladvisor.benchmark import BuildContext, feature_spec, get_candidate
-from dladvisor.explain._common import full_plan_seconds, plan_rows
+from dladvisor.benchmark import BuildContext, feature_spec, get_candidate, list_candidates
+from dladvisor.explain._common import explainer_for, full_plan_seconds, plan_rows
 from dladvisor.explain.tabular import (
     ForestTrees,
     column_groups,
@@ -32,7 +32,8 @@ def _fitted(name: str, frame: pd.DataFrame, target: str, **settings):
     return model.fit(X, dataset.y), X, dataset, features
 
 
-@pytest.mark.parametrize("name,kind", [("xgboost", "xgboost"), ("random_forest", "forest"), ("linear", "linear")])
+@pytest.mark.parametrize("name,kind", [("xgboost", "xgboost"), ("random_forest", "forest"), ("linear", "linear"),
+                                       ("lightgbm", "booster"), ("catboost", "booster")])
 @pytest.mark.parametrize("fixture,target", [("mixed_frame", "label"), ("iris_frame", "species"),
                                             ("diabetes_frame", "progression")])
 def test_exact_shap_values_add_up_to_the_model_output(name, kind, fixture, target, request):
@@ -125,3 +126,16 @@ def test_permutation_shap_in_blocks_gives_the_same_values(monkeypatch):
     whole = tabular.permutation_shap(f, rows, background, pairs=1, seed=3)
     monkeypatch.setattr(tabular, "MASKED_CELLS", 1)  # one row per model call
     np.testing.assert_allclose(tabular.permutation_shap(f, rows, background, pairs=1, seed=3), whole)
+
+
+@pytest.mark.parametrize("name", [s.name for s in list_candidates(preset="standard")
+                                  if s.modality == "tabular" and not s.is_baseline])
+def test_each_candidate_is_explained_by_the_explainer_it_names(name, mixed_frame):
+    """`dladvisor candidates` lists the registry's `explainer`; it must be the one chosen for the fitted model."""
+    from dladvisor.benchmark import CandidateResult
+
+    model, *_ = _fitted(name, mixed_frame, "label")
+    spec = get_candidate(name)
+    candidate = CandidateResult(name=name, label=spec.label, family=spec.family, complexity=spec.complexity,
+                                description=spec.description, modality="tabular", status="ok")
+    assert explainer_for(candidate, model).name == spec.explainer

@@ -120,9 +120,9 @@ class EarlyStopped(BaseEstimator):
         pick = (lambda rows: Z.iloc[rows]) if hasattr(Z, "iloc") else (lambda rows: Z[rows])
         categorical = self._categorical(width)
         if self.library == "lightgbm":
-            import lightgbm
-
             import inspect
+
+            import lightgbm
 
             # LightGBM 4.7 renamed eval_set to eval_X/eval_y (the old name warns); older releases know only eval_set.
             validation = ({"eval_X": (pick(val),), "eval_y": (y[val],)}
