@@ -107,6 +107,7 @@ class CandidateResult(Frozen):
     description: str
     modality: str = "tabular"
     ladder_step: str = "classical"
+    tuning: str = "library defaults"  # how its hyperparameters were chosen
     status: Literal["ok", "skipped", "failed"]
     reason: str = ""  # why it was skipped or failed; for a scored candidate, why it was scored on the hold-out
     evaluation: str = ""  # what the score was measured on, for people: "5-fold CV: 569 rows"
@@ -423,12 +424,15 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
 
 
+def _identity(spec: CandidateSpec, dataset: Dataset) -> dict:
+    """What every result of a candidate says about it, whatever became of it."""
+    return dict(name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
+                description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step,
+                tuning=spec.tuning)
+
+
 def _skipped(spec: CandidateSpec, dataset: Dataset, reason: str) -> CandidateResult:
-    return CandidateResult(
-        name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
-        description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step, status="skipped",
-        reason=reason,
-    )
+    return CandidateResult(**_identity(spec, dataset), status="skipped", reason=reason)
 
 
 def _failed(spec: CandidateSpec, dataset: Dataset, exc: Exception) -> CandidateResult:
@@ -437,11 +441,7 @@ def _failed(spec: CandidateSpec, dataset: Dataset, exc: Exception) -> CandidateR
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()  # an out-of-memory candidate must not starve the ones after it
-    return CandidateResult(
-        name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
-        description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step, status="failed",
-        reason=_one_line(exc),
-    )
+    return CandidateResult(**_identity(spec, dataset), status="failed", reason=_one_line(exc))
 
 
 def _inside_interval(candidate: CandidateResult, best: CandidateResult, primary: str) -> bool:
@@ -530,11 +530,7 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
         f"hold-out: {scored_rows:,} rows of fold {plan.reference_fold + 1}" if holdout
         else f"{len(folds)}-fold CV: {scored_rows:,} rows"
     )
-    base = dict(
-        name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
-        description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step, evaluation=evaluation,
-        on_holdout=holdout,
-    )
+    base = dict(**_identity(spec, dataset), evaluation=evaluation, on_holdout=holdout)
     workers = min(plan.workers, len(folds)) if spec.parallel_folds and plan.device == "cpu" else 1
     if spec.is_deep:
         left = max(0.0, budget - (time.perf_counter() - started_candidate))

@@ -1,6 +1,12 @@
-"""Deep tabular candidate: a multi-layer perceptron trained from scratch on encoded columns."""
+"""Deep tabular candidates trained from scratch on encoded columns: a plain MLP, TabM and RealMLP."""
 
 from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
 
 from dladvisor.benchmark._deep import MatrixEstimator
 from dladvisor.benchmark._preprocess import tabular_preprocessor
@@ -10,6 +16,7 @@ from dladvisor.benchmark._registry import BuildContext, register_candidate
 @register_candidate(
     "mlp", fast=True, label="MLP (tabular, from scratch)", family="deep", complexity=5, modality="tabular",
     ladder_step="from scratch", parallel_folds=True,
+    tuning="fixed settings (AdamW lr 1e-3, weight decay 1e-4, batch 256; 512 at 2x lr from 10,000 rows)",
     description="Two hidden layers (256, 128; GELU) on standardised, one-hot inputs; AdamW with weight decay, "
     "warm-up and decay, early stopping on a validation split of the training fold.",
 )
@@ -120,3 +127,99 @@ class TabMEnsemble(MatrixEstimator):
         if outputs.ndim == 3:  # training: every member is scored against the same targets
             return super()._loss(outputs.flatten(0, 1), target.repeat_interleave(outputs.shape[1]))
         return super()._loss(outputs, target)
+
+
+@register_candidate(
+    "realmlp", label="RealMLP (tabular, from scratch)", family="deep", complexity=6, modality="tabular",
+    ladder_step="from scratch", parallel_folds=True,
+    tuning="the authors' tuned defaults (pytabkit RealMLP-TD), log-loss for early stopping, no label smoothing; "
+    "epochs fitted to the time budget (the schedule spans them)",
+    description="RealMLP (the pytabkit package, Holzmüller et al., NeurIPS 2024): an MLP with robust scaling and "
+    "smooth clipping, numerical embeddings, parametric activations and a tuned schedule; native categorical columns.",
+)
+def realmlp(ctx: BuildContext):
+    from sklearn.pipeline import make_pipeline
+
+    network = RealMLP(task=ctx.task, device=ctx.device, max_seconds=ctx.max_seconds, n_jobs=ctx.n_jobs,
+                      n_categorical=len(ctx.features.categorical), seed=ctx.seed)
+    return make_pipeline(tabular_preprocessor(ctx.features, scale=False, categorical="ordinal"), network)
+
+
+# RealMLP-TD trains 256 epochs; on a CPU that is ~0.8 s an epoch for 26,000 adult rows (3.5 minutes a fold), so the
+# epochs are fitted to the budget: adult, one fold, 2 cores: 16 epochs 13 s ROC-AUC 0.9096, 64 epochs 53 s 0.9086.
+REALMLP_EPOCHS = 256
+REALMLP_MIN_EPOCHS = 4
+
+
+class RealMLP(BaseEstimator):
+    """pytabkit's RealMLP-TD on encoded columns (the last `n_categorical` are category codes), with its epochs cut to
+    what `max_seconds` allows, timed on a one-epoch probe fit."""
+
+    def __init__(self, task: str = "binary", device: str = "cpu", max_seconds: float = float("inf"), n_jobs: int = 1,
+                 n_categorical: int = 0, seed: int = 0):
+        self.task = task
+        self.device = device
+        self.max_seconds = max_seconds
+        self.n_jobs = n_jobs
+        self.n_categorical = n_categorical
+        self.seed = seed
+
+    def _frame(self, X):
+        import pandas as pd
+
+        Z = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=float)
+        frame = pd.DataFrame(Z, columns=[f"x{j}" for j in range(Z.shape[1])])
+        for j in range(Z.shape[1] - self.n_categorical, Z.shape[1]):
+            codes = pd.Series(Z[:, j]).astype("Int64")
+            frame[f"x{j}"] = codes.astype("category")
+        return frame
+
+    def _model(self, epochs: int):
+        import logging
+
+        from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+
+        for name in ("lightning", "lightning.pytorch", "pytorch_lightning", "lightning_fabric"):
+            logging.getLogger(name).setLevel(logging.ERROR)  # "GPU available: False" and tips on every fit
+
+        common = dict(n_epochs=epochs, device=self.device, n_threads=self.n_jobs, random_state=self.seed,
+                      verbosity=0)
+        if self.task == "regression":
+            return RealMLP_TD_Regressor(**common)
+        return RealMLP_TD_Classifier(**common, use_ls=False, val_metric_name="cross_entropy")
+
+    def fit(self, X, y):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*isinstance\(treespec")  # Lightning's, on every fit
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
+        started = time.perf_counter()
+        frame = self._frame(X)
+        epochs = REALMLP_EPOCHS
+        if math.isfinite(self.max_seconds):
+            self._model(1)  # the first import of pytabkit (Lightning) is not an epoch
+            timer = time.perf_counter()
+            probe = self._model(1).fit(frame, y)
+            per_epoch = time.perf_counter() - timer  # an overestimate: it carries the per-fit set-up too
+            left = self.max_seconds - (time.perf_counter() - started)
+            epochs = int(np.clip(left * 0.8 / per_epoch, REALMLP_MIN_EPOCHS, REALMLP_EPOCHS))
+            if left < REALMLP_MIN_EPOCHS * per_epoch:  # no time for more: the probe is the model
+                self.model_, self.epochs_ = probe, 1
+                return self._fitted()
+        self.model_, self.epochs_ = self._model(epochs).fit(frame, y), epochs
+        return self._fitted()
+
+    def _fitted(self):
+        self.n_features_in_ = getattr(self.model_, "n_features_in_", None)
+        if hasattr(self.model_, "classes_"):
+            self.classes_ = np.asarray(self.model_.classes_)
+        return self
+
+    def predict(self, X):
+        return np.asarray(self.model_.predict(self._frame(X))).ravel()
+
+    def predict_proba(self, X):
+        return np.asarray(self.model_.predict_proba(self._frame(X)))
