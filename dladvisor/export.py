@@ -60,7 +60,8 @@ def not_exportable(assessment) -> str | None:
     bench = assessment.benchmark
     if name is None:
         return "no model was recommended, so none was exported."
-    get_candidate(name)  # a name from another version of dladvisor fails here, with the names it knows
+    result = next((c for c in bench.candidates if c.name == name), None)
+    get_candidate(result.tuned_from if result is not None and result.tuned_from else name)  # from another version?
     if bench.features is None or bench.frame is None or bench.target is None:
         return "the benchmark's rows are not kept in this assessment (it was read back from JSON)."
     return None
@@ -81,7 +82,11 @@ def refit(assessment):
                        seed=assessment.run.seed, n_jobs=1, device=bench.device,
                        max_seconds=REFIT_TIME_FACTOR * per_fold if per_fold else float("inf"),
                        text_model=assessment.config.text_model, image_model=assessment.config.image_model)
-    model = get_candidate(name).factory(ctx)
+    model = get_candidate(result.tuned_from or name).factory(ctx)
+    if result.params:  # a model tuned by --preset thorough: its registered pipeline with the chosen parameters
+        from dladvisor.benchmark._tuning import with_params
+
+        with_params(model, result.params)
     columns = tuple(bench.features.all)
     steps = model.steps if isinstance(model, Pipeline) else [("model", model)]
     pipeline = Pipeline([("columns", RawColumns(columns)), *steps])

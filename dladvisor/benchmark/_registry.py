@@ -76,6 +76,9 @@ class CandidateSpec:
     tuning: str = "library defaults"
     fast: bool = False
     explainer: str = "permutation"  # the SHAP explainer that handles its fitted model (dladvisor.explain)
+    search_space: Callable[[Any], dict] | None = None  # Optuna trial -> parameters of its last step (thorough)
+    tuned_from: str | None = None  # a tuned copy (thorough): the registered candidate it was tuned from
+    params: tuple[tuple[str, Any], ...] = ()  # ...and the parameters set on its last step
 
     def label_for(self, task: str) -> str:
         return self.regression_label if task == "regression" and self.regression_label else self.label
@@ -110,6 +113,7 @@ def register_candidate(
     tuning: str = "library defaults",
     fast: bool = False,
     explainer: str | None = None,
+    search_space: Callable[[Any], dict] | None = None,
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
@@ -132,6 +136,8 @@ def register_candidate(
         explainer: the name of the registered SHAP explainer that handles its fitted model, as `dladvisor
             candidates` lists it (default: the modality's for text and images, else permutation SHAP); a test checks
             that it is the one chosen.
+        search_space: `(optuna trial) -> {parameter of the pipeline's last step: value}`; with one, `--preset
+            thorough` may tune it (when it is the best of its side) with as many trials as the other side gets.
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
@@ -140,7 +146,7 @@ def register_candidate(
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
             holdout_on_cpu, frozen_embeddings, parallel_folds, opt_in, tuning, fast,
-            explainer or (modality if modality != "tabular" else "permutation"),
+            explainer or (modality if modality != "tabular" else "permutation"), search_space,
         )
         return factory
 

@@ -16,7 +16,7 @@ import math
 import pickle
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -70,6 +70,8 @@ ABLATION_MAX_COLUMNS = 2
 MIN_CURVE_SECONDS = 5.0
 # A deep candidate whose share of the time left is below this is skipped rather than trained on a handful of rows.
 MIN_DEEP_SECONDS = 3.0
+# --preset thorough: the share of the benchmark's time budget kept for tuning (the defaults run in the rest).
+THOROUGH_SHARE = 0.5
 
 
 class ColumnAblation(Frozen):
@@ -108,6 +110,8 @@ class CandidateResult(Frozen):
     modality: str = "tabular"
     ladder_step: str = "classical"
     tuning: str = "library defaults"  # how its hyperparameters were chosen
+    tuned_from: str | None = None  # --preset thorough: the candidate these tuned parameters were set on
+    params: dict[str, Any] = Field(default_factory=dict)  # ...and those parameters (of the pipeline's last step)
     status: Literal["ok", "skipped", "failed"]
     reason: str = ""  # why it was skipped or failed; for a scored candidate, why it was scored on the hold-out
     evaluation: str = ""  # what the score was measured on, for people: "5-fold CV: 569 rows"
@@ -341,8 +345,11 @@ def run_benchmark(
     progress = _Progress(total=sum(len(plan.folds_for(s)) for s in specs) + (2 if learning_curves else 0),
                          callback=on_progress)
 
-    results = []
+    results, cuts = [], []
     strong = len(_strong_columns(profile, features, dataset))
+    whole_deadline = plan.deadline
+    if preset == "thorough":  # the defaults get half the time; tuning and its cross-validation the other half
+        plan.deadline = time.perf_counter() + (1 - THOROUGH_SHARE) * max(0.0, whole_deadline - time.perf_counter())
     for index, spec in enumerate(specs):
         # Deep candidates share what is left with the learning curves and the leak refits that follow them.
         deep_left = sum(1 for s in specs[index:] if s.is_deep) + (1 if learning_curves else 0) + strong
@@ -359,10 +366,20 @@ def run_benchmark(
             raise  # a bad option (an unknown --text-model, say) is the user's to fix, not one candidate's failure
         except Exception as exc:  # noqa: BLE001  any failure inside one candidate (incl. torch OOM) is its own
             results.append(_failed(spec, dataset, exc))
+    plan.deadline = whole_deadline
+    tuned = []
+    if preset == "thorough":
+        tuned, tuned_specs = _thorough(results, specs, context, X, dataset, plan, primary, progress, cuts)
+        results.extend(tuned)
+        specs = [*specs, *tuned_specs]
 
     lift, lifts, curves = None, [], None
-    deep = next((c for c in _ranked(results, primary) if c.family == "deep"), None)
-    classicals = [c for c in _ranked(results, primary) if c.family == "classical"]
+    # Thorough: the lift is between the two tuned models, treated alike; else between the best of each side.
+    pool = tuned if len(tuned) == 2 and all(r.status == "ok" for r in tuned) else results
+    deep = next((c for c in _ranked(pool, primary) if c.family == "deep"), None)
+    classicals = [c for c in _ranked(pool, primary) if c.family == "classical"]
+    if pool is tuned:
+        classicals += [c for c in _ranked(results, primary) if c.family == "classical" and c not in tuned]
     classical = classicals[0] if classicals else None
     if deep is not None and classical is not None:
         # Only classical models that could be recommended (inside the best one's interval) need the paired test.
@@ -375,7 +392,6 @@ def run_benchmark(
             if measured is not None:
                 lifts.append(measured)
         lift = next((m for m in lifts if m.classical == classical.name), None)
-    cuts: list[str] = []
     ablations = (_ablate_strong_columns(profile, classical, specs, context, X, dataset, plan, cuts)
                  if classical else [])
     if learning_curves and deep is not None and classical is not None:
@@ -407,6 +423,52 @@ def run_benchmark(
     )
 
 
+def _thorough(results, specs, context, X, dataset, plan: _Plan, primary: str, progress: _Progress,
+              cuts: list[str]) -> tuple[list[CandidateResult], list[CandidateSpec]]:
+    """Tune the best classical and the best deep candidate that have a search space with the same number of Optuna
+    trials on the same inner split, then cross-validate both tuned models on the folds (dladvisor.benchmark._tuning)."""
+    from dladvisor.benchmark._tuning import MIN_TRIALS, TUNING_SHARE, inner_split, plan_trials, tune
+
+    by_name = {s.name: s for s in specs}
+    sides = []
+    for family in ("classical", "deep"):
+        best = next((r for r in _ranked(results, primary)
+                     if r.family == family and by_name[r.name].search_space is not None and r.timing), None)
+        if best is None:
+            cuts.append(f"thorough tuning: not done, no {family} candidate with a search space finished")
+            return [], []
+        sides.append((by_name[best.name], best.timing.fit_seconds_per_fold))
+    left = max(0.0, plan.deadline - time.perf_counter())
+    trials = plan_trials([seconds for _, seconds in sides], TUNING_SHARE * left)
+    if not trials:
+        needed = MIN_TRIALS * sum(seconds for _, seconds in sides) / TUNING_SHARE
+        cuts.append(f"thorough tuning: not done, {left:.0f} s of the time budget was left and {MIN_TRIALS} trials a "
+                    f"side with their cross-validation need about {needed:.0f} s; raise --time-budget")
+        return [], []
+    split = inner_split(dataset.y, plan.folds[plan.reference_fold][0], dataset.task == "regression", context.seed)
+    found = []
+    for spec, seconds in sides:
+        try:
+            found.append(tune(spec, context, X, dataset.y, split, trials=trials, primary=primary,
+                              seconds_per_trial=seconds))
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001  a failed search leaves the defaults' results standing
+            cuts.append(f"thorough tuning: {spec.label} failed ({_one_line(exc)}); the defaults' results stand")
+            return [], []
+    progress.total += sum(len(plan.folds_for(t.spec)) for t in found)
+    tuned = []
+    for index, t in enumerate(found):
+        budget = max(0.0, plan.deadline - time.perf_counter()) / (len(found) - index) if t.spec.is_deep else None
+        try:
+            tuned.append(_run_candidate(t.spec, context, X, dataset, plan, budget, progress))
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            tuned.append(_failed(t.spec, dataset, exc))
+    return tuned, [t.spec for t in found]
+
+
 def _cluster_fields(executor: Executor) -> dict:
     cluster = executor.cluster()
     return dict(executor=cluster["executor"], cluster_nodes=cluster["nodes"], cluster_cpus=cluster["cpus"],
@@ -428,7 +490,7 @@ def _identity(spec: CandidateSpec, dataset: Dataset) -> dict:
     """What every result of a candidate says about it, whatever became of it."""
     return dict(name=spec.name, label=spec.label_for(dataset.task), family=spec.family, complexity=spec.complexity,
                 description=spec.description, modality=spec.modality, ladder_step=spec.ladder_step,
-                tuning=spec.tuning)
+                tuning=spec.tuning, tuned_from=spec.tuned_from, params=dict(spec.params))
 
 
 def _skipped(spec: CandidateSpec, dataset: Dataset, reason: str) -> CandidateResult:

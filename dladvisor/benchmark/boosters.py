@@ -40,12 +40,32 @@ CATBOOST_TD = {
 }
 
 
+def _lightgbm_space(trial) -> dict:
+    return {
+        "model__learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "model__num_leaves": trial.suggest_int("num_leaves", 8, 256, log=True),
+        "model__subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "model__colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+        "model__reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+    }
+
+
+def _catboost_space(trial) -> dict:
+    return {
+        "model__learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "model__max_depth": trial.suggest_int("max_depth", 4, 10),
+        "model__l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1e-5, 10.0, log=True),
+        "model__random_strength": trial.suggest_float("random_strength", 0.0, 2.0),
+    }
+
+
 def _kind(task: str) -> str:
     return "regression" if task == "regression" else "classification"
 
 
 @register_candidate(
     "lightgbm", explainer="booster", fast=True, label="LightGBM (tuned defaults)", family="classical", complexity=4,
+    search_space=_lightgbm_space,
     tuning=TD_TUNING,
     description="Leaf-wise gradient-boosted trees with published tuned defaults, native categorical splits and "
     "early stopping on an inner 20% validation split.",
@@ -61,6 +81,7 @@ def lightgbm(ctx: BuildContext):
 
 @register_candidate(
     "catboost", explainer="booster", label="CatBoost (tuned defaults)", family="classical", complexity=4,
+    search_space=_catboost_space,
     tuning=TD_TUNING,
     description="Symmetric (oblivious) gradient-boosted trees with published tuned defaults, native categorical "
     "encoding and early stopping on an inner 20% validation split.",

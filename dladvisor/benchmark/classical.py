@@ -62,8 +62,19 @@ def random_forest(ctx: BuildContext):
     return make_pipeline(tabular_preprocessor(ctx.features, scale=False), forest)
 
 
+def _xgboost_space(trial) -> dict:
+    return {
+        "model__learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "model__max_depth": trial.suggest_int("max_depth", 3, 10),
+        "model__subsample": trial.suggest_float("subsample", 0.5, 1.0),
+        "model__colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+        "model__min_child_weight": trial.suggest_float("min_child_weight", 0.5, 20.0, log=True),
+        "model__reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+    }
+
+
 @register_candidate(
-    "xgboost", explainer="xgboost", label="XGBoost", family="classical", complexity=4,
+    "xgboost", explainer="xgboost", search_space=_xgboost_space, label="XGBoost", family="classical", complexity=4,
     description="Gradient-boosted trees (400 rounds, depth 6, learning rate 0.05) with native categorical splits.",
 )
 def xgboost(ctx: BuildContext):

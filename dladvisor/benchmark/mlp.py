@@ -13,8 +13,20 @@ from dladvisor.benchmark._preprocess import tabular_preprocessor
 from dladvisor.benchmark._registry import BuildContext, register_candidate
 
 
+def _mlp_space(trial) -> dict:
+    return {"learning_rate": trial.suggest_float("learning_rate", 2e-4, 5e-3, log=True),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True)}
+
+
+def _tabm_space(trial) -> dict:
+    return {"learning_rate": trial.suggest_float("learning_rate", 5e-4, 5e-3, log=True),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-3, log=True),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.3)}
+
+
 @register_candidate(
     "mlp", fast=True, label="MLP (tabular, from scratch)", family="deep", complexity=5, modality="tabular",
+    search_space=_mlp_space,
     ladder_step="from scratch", parallel_folds=True,
     tuning="fixed settings (AdamW lr 1e-3, weight decay 1e-4, batch 256; 512 at 2x lr from 10,000 rows)",
     description="Two hidden layers (256, 128; GELU) on standardised, one-hot inputs; AdamW with weight decay, "
@@ -68,6 +80,7 @@ class TabularMLP(MatrixEstimator):
 
 @register_candidate(
     "tabm", label="TabM (tabular, from scratch)", family="deep", complexity=6, modality="tabular",
+    search_space=_tabm_space,
     ladder_step="from scratch", parallel_folds=True,
     tuning="the authors' defaults (Gorishniy et al., ICLR 2025: k = 32, 3 blocks, AdamW lr 2e-3, batch 256, "
     "early stopping after 16 epochs)",
