@@ -62,12 +62,20 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds handed to fit() (default 60)")
     parser.add_argument("--presets", default="medium_quality")
     parser.add_argument("--no-nn", action="store_true", help="exclude AutoGluon's neural networks (NN_TORCH, FASTAI)")
+    parser.add_argument("--test-rows", help="a JSON file of row numbers to test on (e.g. dladvisor's first fold, "
+                        "written by tabular_presets.py) instead of the 80/20 split")
+    parser.add_argument("--metric", default="roc_auc", choices=["roc_auc", "rmse"])
     args = parser.parse_args()
 
     if not os.path.exists(args.csv) and os.path.basename(args.csv) == "adult.csv":
         build_adult(args.csv)
     frame = pd.read_csv(args.csv)
-    train, test = train_test_split(frame, test_size=0.2, stratify=frame[args.target], random_state=0)
+    if args.test_rows:
+        with open(args.test_rows) as handle:
+            rows = json.load(handle)
+        test, train = frame.iloc[rows], frame.drop(index=frame.index[rows])
+    else:
+        train, test = train_test_split(frame, test_size=0.2, stratify=frame[args.target], random_state=0)
 
     import autogluon.tabular
     from autogluon.tabular import TabularPredictor
@@ -76,15 +84,21 @@ def main() -> None:
     if args.no_nn:
         fit_kwargs["excluded_model_types"] = NEURAL_NETWORKS
     with tempfile.TemporaryDirectory(prefix="ag-reference-") as path:
-        predictor = TabularPredictor(label=args.target, eval_metric="roc_auc", path=path, verbosity=0)
+        predictor = TabularPredictor(label=args.target, eval_metric=args.metric, path=path, verbosity=0,
+                                     problem_type="regression" if args.metric == "rmse" else None)
         started = time.perf_counter()
         predictor.fit(train, **fit_kwargs)
         fit_seconds = time.perf_counter() - started
-        proba = predictor.predict_proba(test.drop(columns=[args.target]), as_multiclass=False)
-        y_true = (test[args.target] == predictor.positive_class).astype(int)
+        features = test.drop(columns=[args.target])
+        if args.metric == "rmse":
+            error = predictor.predict(features).to_numpy() - test[args.target].to_numpy()
+            score = float((error**2).mean() ** 0.5)
+        else:
+            proba = predictor.predict_proba(features, as_multiclass=False)
+            score = float(roc_auc_score((test[args.target] == predictor.positive_class).astype(int), proba))
         result = {
             "fit_seconds": round(fit_seconds, 2),
-            "roc_auc": round(float(roc_auc_score(y_true, proba)), 4),
+            args.metric: round(score, 4),
             "presets": args.presets,
             "models": len(predictor.model_names()),
             "best_model": predictor.model_best,
