@@ -43,12 +43,14 @@ def test_python_dash_m_runs_the_cli():
 
 def test_assess_writes_a_report(cancer_csv, tmp_path):
     out = tmp_path / "reports" / "cancer"
-    result = runner.invoke(app, ["assess", str(cancer_csv), "--target", "diagnosis", "--folds", "3", "--out", str(out)])
+    result = runner.invoke(app, ["assess", str(cancer_csv), "--target", "diagnosis", "--folds", "3", "--out", str(out),
+                                 "--preset", "fast"])
     assert result.exit_code == 0, result.output
     assert "Leaderboard" in result.output and "· confidence" in result.output
     assert (out / "report.md").exists() and (out / "plots" / "leaderboard.png").exists()
     facts = json.loads((out / "report.json").read_text())
-    assert facts["config"]["folds"] == 3 and facts["dataset"]["rows"] == 80
+    assert facts["config"]["folds"] == 3 and facts["dataset"]["rows"] == 80 and facts["config"]["preset"] == "fast"
+    assert {c["name"] for c in facts["benchmark"]["candidates"]} == {"dummy", "linear", "lightgbm", "mlp"}
 
 
 def test_assess_with_a_subset_of_candidates_and_a_time_budget(cancer_csv, tmp_path):

@@ -70,8 +70,10 @@ def test_report_has_the_sections_a_reviewer_needs(assessment, tmp_path):
 def test_same_seed_gives_the_same_json_apart_from_timings(assessment, cancer_frame):
     again = assess(AssessConfig(data="breast-cancer-80", target="diagnosis", folds=3, seed=0), frame=cancer_frame)
     assert without_volatile(again.to_json_dict()) == without_volatile(assessment.to_json_dict())
-    other_seed = assess(AssessConfig(data="breast-cancer-80", target="diagnosis", folds=3, seed=1), frame=cancer_frame)
-    assert without_volatile(other_seed.to_json_dict()) != without_volatile(assessment.to_json_dict())
+    # Another seed moves the folds and so the scores (shown on the quicker fast preset).
+    fast = {seed: assess(AssessConfig(data="breast-cancer-80", target="diagnosis", folds=3, seed=seed, preset="fast",
+                                      learning_curves=False), frame=cancer_frame) for seed in (0, 1)}
+    assert without_volatile(fast[1].to_json_dict()) != without_volatile(fast[0].to_json_dict())
 
 
 def test_failed_write_leaves_nothing_behind(assessment, tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import contextlib
 import time
 
 import numpy as np
@@ -162,6 +162,10 @@ def realmlp(ctx: BuildContext):
 # epochs are fitted to the budget: adult, one fold, 2 cores: 16 epochs 13 s ROC-AUC 0.9096, 64 epochs 53 s 0.9086.
 REALMLP_EPOCHS = 256
 REALMLP_MIN_EPOCHS = 4
+# A pessimistic pace (twice adult's 0.8 s an epoch for 26,000 rows on 2 cores) and per-fit set-up: when the whole
+# schedule surely fits the time share, no probe is spent finding out.
+REALMLP_SECONDS_PER_ROW_EPOCH = 6e-5
+REALMLP_SETUP_SECONDS = 5.0
 
 
 class RealMLP(BaseEstimator):
@@ -188,12 +192,7 @@ class RealMLP(BaseEstimator):
         return frame
 
     def _model(self, epochs: int):
-        import logging
-
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
-
-        for name in ("lightning", "lightning.pytorch", "pytorch_lightning", "lightning_fabric"):
-            logging.getLogger(name).setLevel(logging.ERROR)  # "GPU available: False" and tips on every fit
 
         common = dict(n_epochs=epochs, device=self.device, n_threads=self.n_jobs, random_state=self.seed,
                       verbosity=0)
@@ -202,17 +201,14 @@ class RealMLP(BaseEstimator):
         return RealMLP_TD_Classifier(**common, use_ls=False, val_metric_name="cross_entropy")
 
     def fit(self, X, y):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*isinstance\(treespec")  # Lightning's, on every fit
+        with _quiet_lightning():
             return self._fit(X, y)
 
     def _fit(self, X, y):
         started = time.perf_counter()
         frame = self._frame(X)
         epochs = REALMLP_EPOCHS
-        if math.isfinite(self.max_seconds):
+        if REALMLP_SETUP_SECONDS + len(frame) * REALMLP_EPOCHS * REALMLP_SECONDS_PER_ROW_EPOCH > self.max_seconds:
             self._model(1)  # the first import of pytabkit (Lightning) is not an epoch
             timer = time.perf_counter()
             probe = self._model(1).fit(frame, y)
@@ -232,7 +228,25 @@ class RealMLP(BaseEstimator):
         return self
 
     def predict(self, X):
-        return np.asarray(self.model_.predict(self._frame(X))).ravel()
+        with _quiet_lightning():
+            return np.asarray(self.model_.predict(self._frame(X))).ravel()
 
     def predict_proba(self, X):
-        return np.asarray(self.model_.predict_proba(self._frame(X)))
+        with _quiet_lightning():
+            return np.asarray(self.model_.predict_proba(self._frame(X)))
+
+
+@contextlib.contextmanager
+def _quiet_lightning():
+    """pytabkit runs a Lightning Trainer for every fit and prediction, which logs "GPU available: False", a tip and a
+    deprecation warning each time; a report run would print hundreds of them."""
+    import logging
+    import warnings
+
+    import pytorch_lightning  # noqa: F401  (imported first: importing it sets its loggers back to INFO)
+
+    for name in ("pytorch_lightning", "lightning_fabric", "lightning", "lightning.pytorch"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*isinstance\(treespec")
+        yield
