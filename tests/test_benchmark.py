@@ -32,8 +32,9 @@ def test_candidates_follow_the_columns(cancer_bench, reviews_frame):
 
 
 def test_the_fast_preset_runs_a_few_strong_defaults(cancer_frame):
-    _, bench = _bench(cancer_frame, "diagnosis", n_folds=3, learning_curves=False, preset="fast")
+    _, bench = _bench(cancer_frame, "diagnosis", n_folds=3, preset="fast")
     assert [c.name for c in bench.candidates] == ["dummy", "linear", "lightgbm", "mlp"]
+    assert bench.learning_curves is None and "learning curves: not drawn under --preset fast" in bench.cuts[0]
     assert bench.lift is not None and bench.lift.deep == "mlp"
     with pytest.raises(UserError, match="Unknown --preset 'quick'; use one of fast, standard, thorough"):
         _bench(cancer_frame, "diagnosis", preset="quick")

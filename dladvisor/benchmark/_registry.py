@@ -13,7 +13,7 @@ ALL_TASKS = frozenset({"binary", "multiclass", "regression"})
 # --preset: which candidates run when none is named, and how they are tuned. Equal for both sides in each.
 PRESETS = {
     "fast": "a few strong defaults per modality (a CI run): the linear model, LightGBM with tuned defaults and the "
-            "cheapest deep model",
+            "cheapest deep model; no learning curves",
     "standard": "every candidate at its published or library defaults",
     "thorough": "every candidate, then the best classical and the best deep family each tuned by the same number "
                 "of Optuna trials on the same inner validation split",

@@ -342,10 +342,14 @@ def run_benchmark(
         task=dataset.task, n_classes=len(dataset.classes), features=features, seed=seed, n_jobs=usable_cores(),
         device=device, text_model=text_model, image_model=image_model,
     )
-    progress = _Progress(total=sum(len(plan.folds_for(s)) for s in specs) + (2 if learning_curves else 0),
+    curve_units = 2 if learning_curves and preset != "fast" else 0
+    progress = _Progress(total=sum(len(plan.folds_for(s)) for s in specs) + curve_units,
                          callback=on_progress)
 
     results, cuts = [], []
+    if preset == "fast" and learning_curves:
+        learning_curves = False  # the preset is for CI: a reading aid is not worth a fifth of its time
+        cuts.append("learning curves: not drawn under --preset fast (standard draws them)")
     strong = len(_strong_columns(profile, features, dataset))
     whole_deadline = plan.deadline
     if preset == "thorough":  # the defaults get half the time; tuning and its cross-validation the other half
