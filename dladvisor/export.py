@@ -61,7 +61,10 @@ def not_exportable(assessment) -> str | None:
     if name is None:
         return "no model was recommended, so none was exported."
     result = next((c for c in bench.candidates if c.name == name), None)
-    get_candidate(result.tuned_from if result is not None and result.tuned_from else name)  # from another version?
+    spec = get_candidate(result.tuned_from if result is not None and result.tuned_from else name)  # another version?
+    if not spec.exportable:
+        return (f"{spec.label} cannot be saved without pickle (pytabkit keeps the network inside its own training "
+                "objects); refit it with pytabkit to ship it, or choose an exportable candidate.")
     if bench.features is None or bench.frame is None or bench.target is None:
         return "the benchmark's rows are not kept in this assessment (it was read back from JSON)."
     return None

@@ -114,3 +114,16 @@ def report_json(cancer_frame, tmp_path_factory):
                           candidates=("linear", "xgboost", "mlp"), learning_curves=False)
     out = write_report(assess(config, frame=cancer_frame), tmp_path_factory.mktemp("report") / "cancer")
     return out / "report.json"
+
+
+@pytest.fixture
+def hub_offline(monkeypatch):
+    """HF_HUB_OFFLINE=1, also where huggingface_hub read it on import: when another test imported it first (pytabkit
+    does, for RealMLP), the variable alone would leave the hub retrying the network for ~45 s before failing."""
+    import sys
+
+    import huggingface_hub
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(sys.modules[huggingface_hub.is_offline_mode.__module__], "HF_HUB_OFFLINE", True)

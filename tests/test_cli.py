@@ -230,8 +230,7 @@ def reviews_csv(tmp_path, reviews_frame):
         (["-c", "text_frozen", "--text-model", "no-such-org/no-such-model-dladvisor"], "--text-model all-MiniLM-L6-v2"),
     ],
 )
-def test_deep_options_fail_clearly(reviews_csv, tmp_path, monkeypatch, extra, message):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_deep_options_fail_clearly(reviews_csv, tmp_path, hub_offline, extra, message):
     out = tmp_path / "out"
     result = runner.invoke(app, ["assess", str(reviews_csv), "-t", "sentiment", "--folds", "3", "--out", str(out),
                                  *extra])

@@ -141,3 +141,23 @@ def test_text_models_export_and_reload(tmp_path, reviews_frame, candidate):
     reloaded = load_model(tmp_path)
     np.testing.assert_allclose(reloaded.predict_proba(frame[features.all]),
                                pipeline.predict_proba(frame[features.all]), atol=1e-5)
+
+
+@pytest.mark.parametrize("candidate", ["lightgbm", "catboost", "tabm"])
+def test_the_new_tabular_models_export_and_reload(tmp_path, cancer_head, candidate):
+    assessment = dladvisor.assess(cancer_head, candidates=[candidate], name="cancer-head", **QUICK)
+    assert assessment.recommendation.candidate == candidate, assessment.recommendation.headline
+    folder = assessment.export_model(tmp_path / "model")
+    _no_pickle(folder)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    examples = pd.DataFrame(manifest["examples"]["rows"])
+    np.testing.assert_allclose(load_model(folder).predict_proba(examples), manifest["examples"]["probabilities"],
+                               atol=1e-5)
+
+
+def test_a_model_without_a_safe_format_is_not_exported_and_says_why(tmp_path, cancer_frame):
+    assessment = dladvisor.assess(cancer_frame, candidates=["linear"], name="cancer-80", **QUICK)
+    chose_realmlp = assessment.recommendation.model_copy(update={"candidate": "realmlp"})
+    moved = assessment.model_copy(update={"recommendation": chose_realmlp})
+    assert moved.export_model(tmp_path / "model") is None and not (tmp_path / "model").exists()
+    assert "RealMLP" in moved.export_note and "without pickle" in moved.export_note

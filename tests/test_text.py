@@ -146,8 +146,7 @@ def test_embeddings_are_cached_and_normalised():
     assert abs(float((vectors**2).sum(axis=1).mean()) - 1.0) < 1e-4
 
 
-def test_unreachable_text_model_is_a_clear_error(reviews_frame, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unreachable_text_model_is_a_clear_error(reviews_frame, hub_offline):
     dataset = load_dataset(reviews_frame, target="sentiment")
     with pytest.raises(UserError, match="--text-model all-MiniLM-L6-v2"):
         run_benchmark(dataset, profile_dataset(dataset), n_folds=3, candidates=["text_frozen"],

@@ -77,6 +77,7 @@ class CandidateSpec:
     fast: bool = False
     explainer: str = "permutation"  # the SHAP explainer that handles its fitted model (dladvisor.explain)
     search_space: Callable[[Any], dict] | None = None  # Optuna trial -> parameters of its last step (thorough)
+    exportable: bool = True  # --export-model can save it without pickle
     tuned_from: str | None = None  # a tuned copy (thorough): the registered candidate it was tuned from
     params: tuple[tuple[str, Any], ...] = ()  # ...and the parameters set on its last step
 
@@ -114,6 +115,7 @@ def register_candidate(
     fast: bool = False,
     explainer: str | None = None,
     search_space: Callable[[Any], dict] | None = None,
+    exportable: bool = True,
 ) -> Callable[[Callable[[BuildContext], Any]], Callable[[BuildContext], Any]]:
     """Register a factory `(BuildContext) -> unfitted scikit-learn estimator` under `name`.
 
@@ -138,6 +140,7 @@ def register_candidate(
             that it is the one chosen.
         search_space: `(optuna trial) -> {parameter of the pipeline's last step: value}`; with one, `--preset
             thorough` may tune it (when it is the best of its side) with as many trials as the other side gets.
+        exportable: False when `--export-model` cannot save it without pickle (the report then says so).
     """
 
     def decorator(factory: Callable[[BuildContext], Any]) -> Callable[[BuildContext], Any]:
@@ -146,7 +149,7 @@ def register_candidate(
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
             holdout_on_cpu, frozen_embeddings, parallel_folds, opt_in, tuning, fast,
-            explainer or (modality if modality != "tabular" else "permutation"), search_space,
+            explainer or (modality if modality != "tabular" else "permutation"), search_space, exportable,
         )
         return factory
 

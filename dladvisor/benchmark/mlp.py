@@ -144,7 +144,7 @@ class TabMEnsemble(MatrixEstimator):
 
 @register_candidate(
     "realmlp", label="RealMLP (tabular, from scratch)", family="deep", complexity=6, modality="tabular",
-    ladder_step="from scratch", parallel_folds=True,
+    ladder_step="from scratch", parallel_folds=True, exportable=False,
     tuning="the authors' tuned defaults (pytabkit RealMLP-TD), log-loss for early stopping, no label smoothing; "
     "epochs fitted to the time budget (the schedule spans them)",
     description="RealMLP (the pytabkit package, Holzmüller et al., NeurIPS 2024): an MLP with robust scaling and "
