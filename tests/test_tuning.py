@@ -47,3 +47,15 @@ def test_too_little_time_leaves_the_defaults_and_says_so(cancer_frame):
                           learning_curves=False, candidates=["lightgbm", "mlp"])
     assert not any(c.name.endswith("_tuned") for c in bench.candidates)
     assert any(cut.startswith("thorough tuning: not done") for cut in bench.cuts), bench.cuts
+
+
+def test_the_report_says_both_sides_were_tuned_alike(cancer_frame, tmp_path):
+    from dladvisor.config import AssessConfig
+    from dladvisor.pipeline import assess
+    from dladvisor.report import render_markdown
+
+    config = AssessConfig(data="cancer-80", target="diagnosis", folds=3, seed=0, preset="thorough",
+                          candidates=("linear", "lightgbm", "mlp"), learning_curves=False)
+    markdown = render_markdown(assess(config, frame=cancer_frame), {})
+    assert "**Tuned alike (--preset thorough):**" in markdown
+    assert "| Deep: MLP (tabular, from scratch) (tuned) | Classical: LightGBM (tuned) |" in markdown
