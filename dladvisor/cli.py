@@ -487,11 +487,11 @@ def candidates(
     """
     import dladvisor.explain  # noqa: F401  (registers the explainers)
     from dladvisor.benchmark import list_candidates
+    from dladvisor.benchmark._registry import ALL_TASKS
     from dladvisor.explain._common import EXPLAINERS
-    from dladvisor.load import TASKS
     from dladvisor.render import candidate_table, presets_of
 
-    if task is not None and task not in TASKS or task == "auto":
+    if task is not None and task not in ALL_TASKS:
         raise UserError(f"Unknown --task '{task}'; use binary, multiclass or regression.")
     specs = list_candidates(task, preset=preset)
     methods = {name: explainer.method for name, explainer in EXPLAINERS.items()}

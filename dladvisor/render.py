@@ -174,8 +174,6 @@ def candidate_table(console: Console, specs, methods: dict[str, str]) -> None:
 
 
 def presets_of(spec) -> list[str]:
-    if spec.opt_in:
-        return ["only when named"]
     return ["fast", "standard", "thorough"] if spec.fast or spec.is_baseline else ["standard", "thorough"]
 
 

@@ -192,3 +192,17 @@ def test_bootstrap_auc_by_row_weights_equals_scikit_learn_on_the_resample():
         sample = rng.choice(500, 500, replace=True)
         weights = np.bincount(sample, minlength=500).astype(float)
         assert auc(weights) == pytest.approx(roc_auc_score(y[sample], score[sample]), abs=1e-12)
+
+
+def test_realmlp_says_when_its_epochs_were_cut_to_the_budget(cancer_frame):
+    """An epoch-starved RealMLP must count as stopped by the time budget, as a starved torch model does, so the
+    verdict that compares with it is marked provisional."""
+    from dladvisor.benchmark.mlp import REALMLP_EPOCHS, RealMLP
+
+    X = cancer_frame.drop(columns="diagnosis").to_numpy()
+    y = (cancer_frame["diagnosis"] == cancer_frame["diagnosis"].iloc[0]).to_numpy().astype(int)
+    full = RealMLP().fit(X, y).training_log_
+    assert full.epochs_run == REALMLP_EPOCHS and full.stopped_because.startswith("completed")
+    starved = RealMLP(max_seconds=0.5).fit(X, y).training_log_
+    assert starved.epochs_run < REALMLP_EPOCHS and starved.stopped_because.startswith("time budget")
+    assert starved.diagnosis == "no loss curve" and starved.history == ()

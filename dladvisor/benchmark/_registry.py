@@ -72,7 +72,6 @@ class CandidateSpec:
     holdout_on_cpu: bool = False
     frozen_embeddings: bool = False
     parallel_folds: bool = False
-    opt_in: bool = False
     tuning: str = "library defaults"
     fast: bool = False
     explainer: str = "permutation"  # the SHAP explainer that handles its fitted model (dladvisor.explain)
@@ -110,7 +109,6 @@ def register_candidate(
     holdout_on_cpu: bool = False,
     frozen_embeddings: bool = False,
     parallel_folds: bool = False,
-    opt_in: bool = False,
     tuning: str = "library defaults",
     fast: bool = False,
     explainer: str | None = None,
@@ -132,7 +130,6 @@ def register_candidate(
             for frozen-encoder heads (their embedding cache lives in the main process). A small torch network is
             faster as one single-threaded process per fold than as one process with a thread per core (the tabular
             MLP on adult, 5 folds on 2 busy cores: 26 s instead of 334 s).
-        opt_in: runs only when named (`--candidate`), not in the default run.
         tuning: how its hyperparameters were chosen, as the report says it.
         fast: part of `--preset fast` (the baseline always is).
         explainer: the name of the registered SHAP explainer that handles its fitted model, as `dladvisor
@@ -148,7 +145,7 @@ def register_candidate(
             raise ValueError(f"candidate '{name}' is registered twice")
         _REGISTRY[name] = CandidateSpec(
             name, label, family, complexity, description, tasks, factory, regression_label, modality, ladder_step,
-            holdout_on_cpu, frozen_embeddings, parallel_folds, opt_in, tuning, fast,
+            holdout_on_cpu, frozen_embeddings, parallel_folds, tuning, fast,
             explainer or (modality if modality != "tabular" else "permutation"), search_space, exportable,
         )
         return factory
@@ -160,14 +157,14 @@ def list_candidates(
     task: str | None = None, features: FeatureSpec | None = None, *, preset: str | None = None
 ) -> list[CandidateSpec]:
     """Registered candidates, simplest first; only those for `task` and whose columns `features` has (and, with a
-    `preset`, those it runs when no candidate is named: no opt-in ones, and for "fast" only the fast ones)."""
+    `preset`, those it runs when no candidate is named: for "fast" only the fast ones)."""
     if preset is not None:
         check_preset(preset)
     specs = sorted(_REGISTRY.values(), key=lambda s: (s.complexity, s.name))
     return [
         s for s in specs
         if (task is None or task in s.tasks) and (features is None or s.is_baseline or features.has(s.modality))
-        and (preset is None or not s.opt_in) and (preset != "fast" or s.fast or s.is_baseline)
+        and (preset != "fast" or s.fast or s.is_baseline)
     ]
 
 

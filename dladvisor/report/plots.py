@@ -48,7 +48,7 @@ def render_plots(assessment: Assessment, folder: Path) -> dict[str, str]:
     if len(assessment.benchmark.completed) > 0:
         plots["leaderboard"] = _leaderboard(assessment, folder / "leaderboard.png")
     plots["target"] = _target(assessment, folder / "target.png")
-    deep_runs = [c for c in assessment.benchmark.completed if c.training]
+    deep_runs = [c for c in assessment.benchmark.completed if c.training and c.training[0].history]
     if deep_runs:
         plots["loss_curves"] = _loss_curves(deep_runs, folder / "loss_curves.png")
     if assessment.benchmark.learning_curves is not None:
