@@ -84,7 +84,8 @@ def refit(assessment):
     ctx = BuildContext(task=info.task, n_classes=len(info.classes), features=bench.features,
                        seed=assessment.run.seed, n_jobs=1, device=bench.device,
                        max_seconds=REFIT_TIME_FACTOR * per_fold if per_fold else float("inf"),
-                       text_model=assessment.config.text_model, image_model=assessment.config.image_model)
+                       text_model=assessment.config.text_model, image_model=assessment.config.image_model,
+                       preset=assessment.config.preset)
     model = get_candidate(result.tuned_from or name).factory(ctx)
     if result.params:  # a model tuned by --preset thorough: its registered pipeline with the chosen parameters
         from dladvisor.benchmark._tuning import with_params

@@ -29,6 +29,7 @@ def test_candidates_follow_the_columns(cancer_bench, reviews_frame):
     _, bench = cancer_bench
     assert [c.name for c in bench.candidates] == TABULAR  # no text or image candidates for a numeric table
     assert bench.lift is not None and bench.lift.deep == "mlp"
+    assert bench.get("lightgbm").fold_models[0][-1].patience == 300  # pytabkit's tuned-defaults patience
 
 
 def test_the_fast_preset_runs_a_few_strong_defaults(cancer_frame):
@@ -36,6 +37,7 @@ def test_the_fast_preset_runs_a_few_strong_defaults(cancer_frame):
     assert [c.name for c in bench.candidates] == ["dummy", "linear", "lightgbm", "mlp"]
     assert bench.learning_curves is None and "learning curves: not drawn under --preset fast" in bench.cuts[0]
     assert bench.lift is not None and bench.lift.deep == "mlp"
+    assert bench.get("lightgbm").fold_models[0][-1].patience == 50  # a CI run stops the boosters sooner
     with pytest.raises(UserError, match="Unknown --preset 'quick'; use one of fast, standard, thorough"):
         _bench(cancer_frame, "diagnosis", preset="quick")
 

@@ -63,6 +63,21 @@ def test_xgboost_contributions_match_shaps_own_tree_shap(fixture, target, output
     np.testing.assert_allclose(values, np.asarray(reference.shap_values(Z, check_additivity=False)), atol=1e-4)
 
 
+@pytest.mark.parametrize("fixture,target,outputs", [("mixed_frame", "label", 1), ("iris_frame", "species", 3),
+                                                    ("diabetes_frame", "progression", 1)])
+def test_linear_shap_matches_shaps_linear_explainer(fixture, target, outputs, request):
+    import shap
+
+    model, X, *_ = _fitted("linear", request.getfixturevalue(fixture), target)
+    preprocess, estimator = split_pipeline(model)
+    values, base, Z = exact_explainer(model, "linear", X.iloc[:30])(X.iloc[:20])
+    assert values.shape == ((20, Z.shape[1], outputs) if outputs > 1 else (20, Z.shape[1]))
+    background = np.asarray(preprocess.transform(X.iloc[:30]), dtype=float)
+    reference = shap.LinearExplainer(estimator, shap.maskers.Independent(background, max_samples=30))(Z)
+    np.testing.assert_allclose(values, reference.values, atol=1e-8)
+    np.testing.assert_allclose(base, reference.base_values, atol=1e-8)
+
+
 def test_encoded_inputs_map_back_to_their_columns(mixed_frame):
     model, X, *_ = _fitted("linear", mixed_frame, "label")
     preprocess, _ = split_pipeline(model)

@@ -55,6 +55,7 @@ class BuildContext:
     max_seconds: float = float("inf")
     text_model: str = "all-MiniLM-L6-v2"
     image_model: str = "tf_efficientnet_lite0"
+    preset: str = "standard"
 
 
 @dataclass(frozen=True)

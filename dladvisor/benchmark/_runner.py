@@ -340,7 +340,7 @@ def run_benchmark(
                  reference_fold=reference, workers=usable_cores(), executor=executor)
     context = BuildContext(
         task=dataset.task, n_classes=len(dataset.classes), features=features, seed=seed, n_jobs=usable_cores(),
-        device=device, text_model=text_model, image_model=image_model,
+        device=device, text_model=text_model, image_model=image_model, preset=preset,
     )
     curve_units = 2 if learning_curves and preset != "fast" else 0
     progress = _Progress(total=sum(len(plan.folds_for(s)) for s in specs) + curve_units,
@@ -705,7 +705,10 @@ def _import_models(deep: bool) -> None:
     import dladvisor.benchmark  # noqa: F401  (the candidates and their preprocessing)
 
     if deep:
-        import torch  # noqa: F401  (else its import lands in the first folds' fit times)
+        # Else their imports land in the first folds' fit times: torch, and the compiler package its optimizers
+        # import on first use (torch 2.14: ~2 s a process, measured inside an MLP's first fit).
+        import torch  # noqa: F401
+        import torch._dynamo  # noqa: F401
 
 
 @dataclasses.dataclass
