@@ -75,6 +75,8 @@ class RowSample(Frozen):
     method: Literal["stratified", "random", "most recent", "whole groups"]
     seed: int
     statement: str  # for people: "a stratified sample of 100,000 of 1,000,000 rows" (by class, seeded)
+    limited_by: Literal["--max-rows", "--time-budget"] = "--max-rows"  # what set the sample's size
+    basis: str = ""  # for --time-budget: how the rows the budget allows were projected
 
 
 @dataclass(frozen=True)
@@ -173,12 +175,26 @@ def cap_rows(dataset: Dataset, max_rows: int | None, *, seed: int) -> Dataset:
                    row_sample=sample)
 
 
+def shrink_sample(dataset: Dataset, rows: int, *, seed: int, basis: str) -> Dataset:
+    """A sample of `rows` rows of `dataset` (itself a sample or the whole table), drawn as `cap_rows` draws one and
+    described against the whole table, its size set by the time budget (`basis` says how)."""
+    groups = dataset.features[dataset.group_column] if dataset.group_column is not None else None
+    whole = dataset.row_sample.of_rows if dataset.row_sample is not None else dataset.n_rows
+    sample, picked = draw_rows(dataset.y, rows, seed=seed, classes=dataset.classes if dataset.is_classification
+                               else None, time_column=dataset.time_column, group_column=dataset.group_column,
+                               groups=groups, of_rows=whole)
+    sample = sample.model_copy(update={"limited_by": "--time-budget", "basis": basis})
+    return replace(dataset, features=dataset.features.iloc[picked].reset_index(drop=True), y=dataset.y[picked],
+                   row_sample=sample)
+
+
 def draw_rows(
     y: np.ndarray, max_rows: int, *, seed: int, classes: tuple[str, ...] | None, time_column: str | None = None,
-    group_column: str | None = None, groups: pd.Series | None = None,
+    group_column: str | None = None, groups: pd.Series | None = None, of_rows: int | None = None,
 ) -> tuple[RowSample, np.ndarray]:
     """The `cap_rows` sample of a table with more than `max_rows` rows (in time order when `time_column` is set):
-    its description and its sorted row numbers. `classes` is None for regression."""
+    its description and its sorted row numbers. `classes` is None for regression. `of_rows` is the whole table's
+    rows when `y` is already a sample of it."""
     n = len(y)
     rng = np.random.default_rng(seed)
     if time_column is not None:  # the rows are sorted by time: the last ones are the most recent
@@ -189,7 +205,7 @@ def draw_rows(
         method, rows = "stratified", _stratified(y, max_rows, rng)
     else:
         method, rows = "random", np.sort(rng.choice(n, max_rows, replace=False))
-    of = f"{len(rows):,} of {n:,} rows"
+    of = f"{len(rows):,} of {of_rows or n:,} rows"
     how = {
         "most recent": f"the most recent {of} by '{time_column}'",
         "whole groups": f"a sample of whole '{group_column}' groups, {of}",
@@ -202,7 +218,7 @@ def draw_rows(
             rare = classes[int(counts.argmin())]
             raise UserError(f"Benchmarking on {how} leaves class '{rare}' with {counts.min()} rows; raise "
                             "--max-rows, or pass --max-rows 0 to benchmark every row.")
-    return RowSample(rows=len(rows), of_rows=n, method=method, seed=seed, statement=how), rows
+    return RowSample(rows=len(rows), of_rows=of_rows or n, method=method, seed=seed, statement=how), rows
 
 
 def _stratified(y: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dladvisor.budget import StageTime, stage_budget
 from dladvisor.config import AssessConfig
-from dladvisor.load import Dataset, cap_rows, load_dataset
+from dladvisor.load import Dataset, cap_rows, load_dataset, shrink_sample
 from dladvisor.profile import DatasetProfile, profile_dataset
 
 if TYPE_CHECKING:
@@ -73,12 +73,22 @@ def assess(config: AssessConfig, *, frame: pd.DataFrame | None = None, progress:
 
     progress("benchmark", 0, 1)
     from dladvisor.benchmark._executor import make_executor
+    from dladvisor.benchmark._sizing import rows_for_budget
 
     executor = make_executor(config.executor)  # a missing Ray or an unreachable cluster: one line, before the fits
     try:
+        sizing_started = time.perf_counter()
+        allowed = rows_for_budget(dataset, profile, n_folds=config.folds, preset=config.preset,
+                                  candidates=list(config.candidates) or None,
+                                  budget_seconds=stage_budget("benchmark", total), seed=config.seed)
+        if allowed is not None and allowed.rows < dataset.n_rows:
+            dataset = shrink_sample(dataset, allowed.rows, seed=config.seed, basis=allowed.method)
+        # The pilots' time is the benchmark's (a table too small to size ran none, and the budget stays as set).
+        sizing_seconds = time.perf_counter() - sizing_started if allowed is not None else 0.0
         benchmark = run_benchmark(
             dataset, profile, n_folds=config.folds, seed=config.seed,
-            time_budget_seconds=stage_budget("benchmark", total), candidates=list(config.candidates) or None,
+            time_budget_seconds=max(stage_budget("benchmark", total) - sizing_seconds, 0.0),
+            candidates=list(config.candidates) or None,
             preset=config.preset, primary_metric=config.metric, device=config.device,
             text_model=config.text_model, image_model=config.image_model, learning_curves=config.learning_curves,
             on_progress=lambda done, total: progress("benchmark", done, total), executor=executor,

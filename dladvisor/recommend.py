@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from dladvisor._frozen import Frozen
-from dladvisor.benchmark import METRIC_LABELS, BenchmarkResult, CandidateResult
+from dladvisor.benchmark import METRIC_LABELS, BenchmarkResult, CandidateResult, project_to_rows
 from dladvisor.benchmark import format_number as fmt
 from dladvisor.checks import ChecksReport
 from dladvisor.cost import CostReport, format_hours, format_usd
@@ -458,13 +458,14 @@ class _Judge:
         )
 
     def _sample_sentence(self, sample: RowSample) -> str:
+        more = ("A larger --time-budget measures it on more rows." if sample.limited_by == "--time-budget" else
+                "`--max-rows 0` measures it on every row.")
         if self.benchmark.learning_curves is None:
-            return (f"Benchmarked on {sample.statement} (--max-rows), and no learning curves were drawn, so this run "
-                    "cannot say whether more rows would matter; `--max-rows 0` measures it on every row.")
-        doublings = math.log2(sample.of_rows / sample.rows)
-        return (f"Benchmarked on {sample.statement} (--max-rows): the whole table is {doublings:.1f} doublings "
-                "larger, and the learning curves say whether more rows would matter; `--max-rows 0` "
-                "measures it on every row.")
+            return (f"Benchmarked on {sample.statement} ({sample.limited_by}), and no learning curves were drawn, so "
+                    f"this run cannot say whether more rows would matter. {more}")
+        projection = project_to_rows(self.benchmark.learning_curves, sample_rows=sample.rows,
+                                     whole_rows=sample.of_rows, higher_is_better=self.benchmark.higher_is_better)
+        return f"Benchmarked on {sample.statement} ({sample.limited_by}). {projection} {more}"
 
     def _confidence(self, verdict, action, chosen, checks, handicapped) -> tuple[str, str]:
         rows = self.profile.rows

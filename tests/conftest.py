@@ -123,6 +123,7 @@ def hub_offline(monkeypatch):
     import sys
 
     import huggingface_hub
+    import huggingface_hub.constants
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)

@@ -161,6 +161,37 @@ def test_a_truncated_deep_curve_gives_no_verdict_on_more_data():
     assert "426" not in read_curves(classical, full, metric="roc_auc", higher_is_better=True)
 
 
+def _curves(classical_scores, deep_scores, rows=(1000, 2000)):
+    from dladvisor.benchmark._compare import CurvePoint, LearningCurve, LearningCurves
+
+    def curve(name, scores):
+        return LearningCurve(candidate=name, label=name.upper(), points=tuple(
+            CurvePoint(rows_offered=r, rows_used=r, score=s) for r, s in zip(rows, scores, strict=True)))
+
+    return LearningCurves(metric="roc_auc", evaluated_rows=500, curves=(curve("xgboost", classical_scores),
+                                                                        curve("mlp", deep_scores)), reading="")
+
+
+def test_more_rows_are_projected_from_the_curves_last_doubling():
+    from dladvisor.benchmark import project_to_rows
+
+    # The sample is 1/8 of the table: 3 doublings. XGBoost +0.002 a doubling, the MLP +0.010: a 0.02 gap closes at
+    # 0.008 a doubling, after 2.5 doublings, within the 3.
+    closing = project_to_rows(_curves((0.898, 0.900), (0.870, 0.880)), sample_rows=100_000, whole_rows=800_000,
+                              higher_is_better=True)
+    assert "3.0 doublings" in closing and "XGBOOST would improve by up to 0.006 ROC-AUC" in closing
+    assert "MLP by up to 0.030;" in closing and "after about 2.5 doublings" in closing
+    assert "more rows could change the winner" in closing and "Projected, not measured" in closing
+    # Twice as many rows only (1 doubling): the same pace does not close the gap.
+    holding = project_to_rows(_curves((0.898, 0.900), (0.870, 0.880)), sample_rows=100_000, whole_rows=200_000,
+                              higher_is_better=True)
+    assert "XGBOOST keeps its lead" in holding and "likely holds on every row" in holding
+    # Lower is better (RMSE): a falling curve is a gain.
+    rmse = project_to_rows(_curves((30.0, 29.0), (31.0, 30.9)).model_copy(update={"metric": "rmse"}),
+                           sample_rows=1000, whole_rows=4000, higher_is_better=False)
+    assert "XGBOOST would improve by up to 2.000 RMSE" in rmse and "XGBOOST keeps its lead" in rmse
+
+
 def test_a_failing_candidate_never_sinks_the_run(cancer_frame, monkeypatch):
     import dataclasses
 

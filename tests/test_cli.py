@@ -79,7 +79,8 @@ def test_max_rows_benchmarks_a_stratified_sample_and_the_report_says_so(cancer_c
     facts = json.loads((out / "report.json").read_text())
     assert facts["profile"]["rows"] == facts["dataset"]["rows"] == 80  # the profile read every row
     assert facts["dataset"]["row_sample"] == {"rows": 60, "of_rows": 80, "method": "stratified", "seed": 0,
-                                              "statement": "a stratified sample of 60 of 80 rows"}
+                                              "statement": "a stratified sample of 60 of 80 rows",
+                                              "limited_by": "--max-rows", "basis": ""}
     markdown = (out / "report.md").read_text()
     assert "benchmarked on a stratified sample of 60 of 80 rows" in markdown
     assert "no learning curves were drawn, so this run cannot say whether more rows would matter" in markdown

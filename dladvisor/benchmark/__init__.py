@@ -15,6 +15,7 @@ preprocessing, folds, metrics, the torch loop, pretrained weights, the paired co
 """
 
 from dladvisor.benchmark import boosters, classical, image, mlp, text  # noqa: F401  (registers the candidates)
+from dladvisor.benchmark._compare import project_to_rows
 from dladvisor.benchmark._folds import SplitInfo, make_folds
 from dladvisor.benchmark._metrics import (
     LOWER_IS_BETTER,
@@ -74,6 +75,7 @@ __all__ = [
     "in_memory_images",
     "list_candidates",
     "make_folds",
+    "project_to_rows",
     "metrics_for",
     "model_frame",
     "register_candidate",

@@ -143,17 +143,24 @@ def learning_curve(
     return LearningCurve(candidate=name, label=label, points=tuple(points) + ((full,) if full is not None else ()))
 
 
+def _slope(curve: LearningCurve, sign: int) -> float:
+    """Score gained per doubling of training rows over the curve's last segment (positive: better)."""
+    a, b = curve.points[-2], curve.points[-1]
+    doublings = math.log2(max(b.rows_used, 1) / max(a.rows_used, 1))
+    return sign * (b.score - a.score) / doublings if doublings > 0 else 0.0
+
+
+def _stops_short(deep: LearningCurve, gap: float) -> bool:
+    """A deep model that trained on part of its rows and trails has not shown where its curve goes."""
+    last = deep.points[-1]
+    return last.rows_used < last.rows_offered and gap <= 0
+
+
 def read_curves(classical: LearningCurve, deep: LearningCurve, *, metric: str, higher_is_better: bool) -> str:
     """Project each curve one doubling of data ahead from its last segment, and say whether the winner may change."""
     sign = 1 if higher_is_better else -1
-
-    def slope(curve: LearningCurve) -> float:
-        a, b = curve.points[-2], curve.points[-1]
-        doublings = math.log2(max(b.rows_used, 1) / max(a.rows_used, 1))
-        return sign * (b.score - a.score) / doublings if doublings > 0 else 0.0
-
     c_last, d_last = classical.points[-1].score, deep.points[-1].score
-    c_slope, d_slope = slope(classical), slope(deep)
+    c_slope, d_slope = _slope(classical, sign), _slope(deep, sign)
     gap = sign * (d_last - c_last)  # > 0: deep ahead now
     label = METRIC_LABELS[metric]
     trend = (
@@ -161,8 +168,7 @@ def read_curves(classical: LearningCurve, deep: LearningCurve, *, metric: str, h
         f"{deep.label} {format_number(d_slope)} (last segment of each curve)."
     )
     last = deep.points[-1]
-    if last.rows_used < last.rows_offered and gap <= 0:
-        # A deep model that trained on part of its rows has not shown where its curve goes: no verdict from it.
+    if _stops_short(deep, gap):
         return (f"{trend} {deep.label} trained on only {last.rows_used:,} of the {last.rows_offered:,} rows it was "
                 f"offered, so its curve stops short: where it would end on all of them is not measured, and this run "
                 f"cannot say whether more data would change the winner. Run it fully (on a GPU) to find out.")
@@ -181,6 +187,33 @@ def read_curves(classical: LearningCurve, deep: LearningCurve, *, metric: str, h
                "the winner."
     return f"{trend} {chaser.label} gains faster but trails by {format_number(abs(gap))}; it would need about " \
            f"{doublings:.0f} doublings of data to catch up, so more data is unlikely to change the winner soon."
+
+
+def project_to_rows(curves: LearningCurves, *, sample_rows: int, whole_rows: int, higher_is_better: bool) -> str:
+    """What training on the whole table instead of the benchmark's sample would likely change, projected from the
+    learning curves' last segments: gain per doubling x the doublings from the sample to the whole table. Curves
+    flatten as rows grow, so each projected gain is an upper bound, and the sentence says it is a projection."""
+    classical, deep = curves.curves[0], curves.curves[1]
+    sign = 1 if higher_is_better else -1
+    gap = sign * (deep.points[-1].score - classical.points[-1].score)  # > 0: deep ahead on the sample
+    doublings = math.log2(whole_rows / sample_rows)
+    if _stops_short(deep, gap):
+        return (f"{deep.label} trained on part of its rows even in the sample, so what the whole table (about "
+                f"{doublings:.1f} doublings larger) would change is not measured.")
+    c_slope, d_slope = _slope(classical, sign), _slope(deep, sign)
+    label = METRIC_LABELS[curves.metric]
+    formula = (f"Projected, not measured: if each of the {doublings:.1f} doublings from the sample to the whole table "
+               "added what the last doubling of the learning curves did (they usually flatten, so these are upper "
+               f"bounds), {classical.label} would improve by up to {format_number(max(c_slope, 0) * doublings)} "
+               f"{label} and {deep.label} by up to {format_number(max(d_slope, 0) * doublings)}")
+    leader, chaser = (deep, classical) if gap > 0 else (classical, deep)
+    closing = (d_slope - c_slope) if gap <= 0 else (c_slope - d_slope)
+    if closing > 0 and abs(gap) / closing <= doublings:
+        return (f"{formula}; at that pace {chaser.label} would catch up with {leader.label} after about "
+                f"{abs(gap) / closing:.1f} doublings, so more rows could change the winner: benchmark on more rows "
+                "before deciding.")
+    return (f"{formula}; even at that pace {leader.label} keeps its lead, so the sample's verdict likely holds on "
+            "every row.")
 
 
 def _steeper(classical: LearningCurve, deep: LearningCurve, c_slope: float, d_slope: float) -> str:
