@@ -39,6 +39,29 @@ def test_local_executor_gives_the_scores_of_serial_fits(cancer_frame):
     assert local.executor == "local" and local.cluster_nodes == 1 and local.cluster_cpus >= 1
 
 
+class _Counting(SerialExecutor):
+    """Serial fits that count the tasks they are given."""
+
+    tasks = 0
+
+    def map_folds(self, fn, tasks, **options):
+        self.tasks += len(tasks)
+        return super().map_folds(fn, tasks, **options)
+
+
+def test_learning_curves_run_through_the_executor(cancer_frame):
+    dataset = load_dataset(cancer_frame, target="diagnosis")
+    profile = profile_dataset(dataset)
+    runs = {}
+    for curves in (False, True):
+        runs[curves] = _Counting()
+        bench = run_benchmark(dataset, profile, n_folds=3, candidates=["linear", "mlp"], learning_curves=curves,
+                              executor=runs[curves])
+    # Every refitted point of both curves was a task (the last point of each is the fold the benchmark fitted).
+    refitted = sum(len(curve.points) - 1 for curve in bench.learning_curves.curves)
+    assert refitted >= 4 and runs[True].tasks - runs[False].tasks == refitted
+
+
 @pytest.mark.parametrize("value", ["local", "ray", "ray://127.0.0.1:20001", "ray://head.example.com:10001"])
 def test_executor_option_accepts(value):
     check_executor(value)

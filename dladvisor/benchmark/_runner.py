@@ -780,17 +780,19 @@ def _learning_curves(pair, specs, context, X, dataset, plan: _Plan, primary, see
         def fit_and_score(subsets, spec=spec, ctx=ctx, rows=rows):
             contexts = [dataclasses.replace(ctx, max_seconds=ctx.max_seconds * len(subset) / len(rows))
                         if spec.is_deep else ctx for subset in subsets]
+            # Through the executor, as the folds are: side by side on local workers, or as tasks on a Ray cluster.
             if spec.parallel_folds and plan.device == "cpu" and plan.workers > 1:
-                from joblib import Parallel, delayed
-
-                fits = Parallel(n_jobs=min(plan.workers, len(subsets)))(
-                    delayed(_fit_fold)(spec.factory, dataclasses.replace(c, n_jobs=1), X, dataset.y, subset,
-                                       eval_rows, n_classes, "cpu")
-                    for c, subset in zip(contexts, subsets, strict=True))
+                workers, device, resources = min(plan.workers, len(subsets)), "cpu", {"num_cpus": 1}
+                contexts = [dataclasses.replace(c, n_jobs=1) for c in contexts]
             else:
                 device = plan.device if spec.is_deep else "cpu"
-                fits = [_fit_fold(spec.factory, c, X, dataset.y, subset, eval_rows, n_classes, device)
-                        for c, subset in zip(contexts, subsets, strict=True)]
+                workers = 1
+                resources = {"num_cpus": max(1, ctx.n_jobs or 1), "num_gpus": 1 if device == "cuda" else 0}
+            tasks = [dict(factory=spec.factory, context=c, train=subset, test=eval_rows, n_classes=n_classes,
+                          device=device) for c, subset in zip(contexts, subsets, strict=True)]
+            fits = plan.executor.map_folds(
+                _fit_fold, tasks, shared={"X": X, "y": dataset.y}, workers=workers, resources=resources,
+                timeout=max(plan.deadline - time.perf_counter(), 0.0) + TASK_GRACE_SECONDS)
             points = []
             for subset, fit in zip(subsets, fits, strict=True):
                 score = score_fold(dataset.task, dataset.y[eval_rows], fit.prediction, n_classes)[primary]
