@@ -88,7 +88,9 @@ def ray_head(tmp_path_factory):
     if shutil.which("ray") is None:
         pytest.skip("Ray is not installed (pip install 'dladvisor[ray]')")
     markers = tmp_path_factory.mktemp("ray-markers")
-    env = {**os.environ, KILL_FIRST_ENV: str(markers),
+    # Token authentication on head and client alike: Ray 2.59+ turns it on for local clusters, and a client without
+    # the token times out; earlier Ray (from 2.52) honours the setting, older Ray ignores it.
+    env = {**os.environ, KILL_FIRST_ENV: str(markers), "RAY_AUTH_MODE": "token",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     port, client = _free_port(), _free_port()
     temp = tmp_path_factory.mktemp("ray")

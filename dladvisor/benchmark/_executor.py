@@ -64,6 +64,16 @@ class SerialExecutor(LocalExecutor):
         return [fn(**shared, **task) for task in tasks]
 
 
+def _unreached_hint() -> str:
+    """What to try when a Ray cluster does not answer. Ray 2.59+ starts clusters with token authentication, and a
+    client that does not send the token is not refused but left to time out."""
+    if os.environ.get("RAY_AUTH_MODE", "") != "token":
+        return ("if the cluster uses token authentication (Ray 2.59+ starts local clusters with it), set "
+                "RAY_AUTH_MODE=token here too (the token from ~/.ray/auth_token or RAY_AUTH_TOKEN); else start it with "
+                "`ray start --head`, or use --executor local.")
+    return "start it with `ray start --head` (and check its token), or use --executor local."
+
+
 def check_executor(value: str) -> None:
     """A UserError unless `value` is 'local', 'ray' or 'ray://HOST:PORT' (nothing is contacted)."""
     if value in ("local", "ray") or _RAY_ADDRESS.match(value):
@@ -101,8 +111,8 @@ class RayExecutor:
                     ray.init(address=address, log_to_driver=False, configure_logging=False)
             except Exception as exc:  # noqa: BLE001  unreachable, refused, version mismatch: one line
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise UserError(f"Cannot reach the Ray cluster at {self.address} ({first[:200]}); start it with "
-                                "`ray start --head` or use --executor local.") from None
+                raise UserError(f"Cannot reach the Ray cluster at {self.address} ({first[:200]}); "
+                                f"{_unreached_hint()}") from None
         self._refs: dict[int, tuple[object, object]] = {}  # id(object) -> (object kept alive, its ref)
         self._remote = ray.remote(_ray_task)
 

@@ -619,8 +619,9 @@ def _run_candidate(spec, context, X, dataset, plan: _Plan, budget, progress: _Pr
             )
         # Side by side, the first `workers` folds measure the pace; then the rest go at once, so a free worker
         # takes the next fold (5 folds on 2 workers: 3 rounds' time, not 3 full rounds). A deep model keeps to its
-        # time share itself, so all its folds go at once.
-        whole = workers > 1 and (index > 0 or spec.is_deep)
+        # time share itself, so all its folds go at once. On a Ray cluster the rest go at once whatever the model:
+        # each task declares its cores, and Ray places the ones that fit side by side.
+        whole = (workers > 1 or plan.executor.name == "ray") and (index > 0 or spec.is_deep)
         batch = folds[index:] if whole else folds[index : index + workers]
         try:
             # One (candidate, fold) fit-and-score per task, through the executor (local: as before).
