@@ -40,9 +40,11 @@ def _allowed(cancer, budget, candidates=("linear", "random_forest")):
 def test_a_budget_the_folds_overrun_gets_the_largest_sample_that_fits(cancer, small_pilots):
     generous = _allowed(cancer, 1e6)
     assert generous.rows == generous.offered == 569 and generous.projected_seconds <= generous.share_seconds
-    # A share about the projection for 200 rows: the sample is cut to about that, and fits.
+    # A share about the projection for 200 rows (less the pilots' own time): the sample is cut, and fits unless it
+    # is already at the floor of 150 rows.
     tight = _allowed(cancer, 2 * generous.projected_seconds * (200 / 569))
-    assert 150 <= tight.rows < 569 and tight.projected_seconds <= tight.share_seconds
+    assert 150 <= tight.rows < 569
+    assert tight.projected_seconds <= tight.share_seconds or tight.rows == 150
     assert "Logistic regression, Random forest timed on stratified pilots of 100 and 200 rows" in tight.method
 
 

@@ -206,6 +206,8 @@ def project_to_rows(curves: LearningCurves, *, sample_rows: int, whole_rows: int
                "added what the last doubling of the learning curves did (they usually flatten, so these are upper "
                f"bounds), {classical.label} would improve by up to {format_number(max(c_slope, 0) * doublings)} "
                f"{label} and {deep.label} by up to {format_number(max(d_slope, 0) * doublings)}")
+    if abs(gap) < 1e-9:
+        return f"{formula}; they are level on the sample, so more rows could decide the winner either way."
     leader, chaser = (deep, classical) if gap > 0 else (classical, deep)
     closing = (d_slope - c_slope) if gap <= 0 else (c_slope - d_slope)
     if closing > 0 and abs(gap) / closing <= doublings:

@@ -2,7 +2,8 @@
 
     python tests/perf/budget_sizing.py --folder /work/tmp/sized [--rows 2000000] [--budgets 3m 10m]
 
-Writes a folder of Parquet files (`large_table.make_large_table`, 20 columns) unless it holds them already, then runs
+Writes a folder of Parquet files (`large_parquet_folder.write_folder`: `large_table.make_large_table` parts, 20
+columns) unless it holds them already, then runs
 `python -m dladvisor assess FOLDER --target y --time-budget B` in a fresh process for each budget and prints, from
 each report: the rows the benchmark read and what set that number, the classical candidates' fold time (projected
 from the pilots beforehand vs measured), the deep candidates' rows, the verdict, and the run's wall time.
