@@ -150,6 +150,8 @@ def _target(assessment: Assessment, path: Path) -> Path:
 def _shap_importance(assessment: Assessment, explanations, path: Path, top: int = 8) -> Path:
     """One panel per model: the share of mean |SHAP| carried by its top features."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     columns = min(2, len(explanations))  # two panels fit the ~900 px GitHub column
     rows = -(-len(explanations) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 0.28 * top * rows + 1.2 * rows), squeeze=False)
@@ -159,6 +161,7 @@ def _shap_importance(assessment: Assessment, explanations, path: Path, top: int 
         ax.barh([_short(i.feature) for i in items], [i.share for i in items], color=colors)
         ax.set_title(f"{assessment.benchmark.get(e.candidate).label}\n{e.method}", fontsize=9)
         ax.xaxis.set_major_formatter(_percent())
+        ax.xaxis.set_major_locator(MaxNLocator(4))  # four ticks: narrow panels crowded six labels together
         ax.tick_params(labelsize=9)
         ax.spines[["top", "right"]].set_visible(False)
     for ax in list(axes.flat)[len(explanations):]:
