@@ -2,8 +2,8 @@
 four real tables, the verdict of each run, and (optionally) AutoGluon on dladvisor's first fold.
 
     pip install -e ".[perf]"
-    python tests/perf/tabular_presets.py --out /tmp/presets [--presets fast standard] [--tables adult german ...]
-        [--autogluon /work/ag-venv/bin/python]
+    python tests/perf/tabular_presets.py --out /tmp/presets [--presets fast standard thorough]
+        [--tables adult german ...] [--autogluon /work/ag-venv/bin/python]
 
 Tables (all shipped inside packages, nothing downloaded at run time):
 - adult: the UCI census table from mglearn (32,561 rows, income > 50K);
@@ -77,13 +77,14 @@ def assess(csv: Path, target: str, preset: str, out: Path) -> dict:
          "ci": [c["metrics"][metric]["ci_low"], c["metrics"][metric]["ci_high"]] if c["status"] == "ok" else None,
          "fold1": c["metrics"][metric]["per_fold"][0] if c["status"] == "ok" else None,
          "fit_seconds": round(c["timing"]["fit_seconds_total"], 1) if c.get("timing") else None,
-         "reason": c["reason"][:160]}
+         "reason": c["reason"][:160], "tuning": c.get("tuning")}
         for c in bench["candidates"]
     ]
     lift = bench.get("lift")
     return {"table": csv.stem, "preset": preset, "seconds": round(seconds, 1), "metric": metric,
             "verdict": rec["verdict"], "action": rec["action"], "recommended": rec.get("candidate"),
             "lift": lift and {k: lift[k] for k in ("deep", "classical", "lift", "ci_low", "ci_high", "significant")},
+            "cuts": bench["cuts"],
             "candidates": candidates}
 
 
@@ -129,6 +130,8 @@ def main() -> None:
             for c in row["candidates"]:
                 score = f"{c['mean']:.4f} ({c['ci'][0]:.4f}-{c['ci'][1]:.4f})" if c["mean"] is not None else c["status"]
                 print(f"  | {c['name']} | {c['family']} | {score} | {c['fit_seconds']} s |", flush=True)
+            if c["name"].endswith("_tuned"):
+                print(f"    {c['name']}: {c['tuning']}", flush=True)
         if args.autogluon:
             reference = autogluon(args.autogluon, csv, TARGETS[table], row["metric"], args.out)
             with results.open("a") as handle:
