@@ -236,6 +236,14 @@ def test_realmlp_says_when_its_epochs_were_cut_to_the_budget(cancer_frame):
     y = (cancer_frame["diagnosis"] == cancer_frame["diagnosis"].iloc[0]).to_numpy().astype(int)
     full = RealMLP().fit(X, y).training_log_
     assert full.epochs_run == REALMLP_EPOCHS and full.stopped_because.startswith("completed")
+    # pytabkit's per-epoch validation loss feeds the diagnosis; its training loss is not logged
+    assert [h.epoch for h in full.history] == list(range(1, REALMLP_EPOCHS + 1))
+    assert all(h.train_loss is None and h.val_loss > 0 for h in full.history)
+    val = [h.val_loss for h in full.history]
+    assert full.history[full.best_epoch - 1].val_loss == min(val)
+    assert full.diagnosis in ("converged", "overfitting", "underfitting")
     starved = RealMLP(max_seconds=0.5).fit(X, y).training_log_
     assert starved.epochs_run < REALMLP_EPOCHS and starved.stopped_because.startswith("time budget")
-    assert starved.diagnosis == "no loss curve" and starved.history == ()
+    assert len(starved.history) == (0 if starved.epochs_run == 1 else starved.epochs_run)
+    tuned = RealMLP(max_seconds=3, lr=0.1, p_drop=0.15, wd=0.02, plr_sigma=0.1).fit(X, y).model_  # thorough's knobs
+    assert (tuned.lr, tuned.p_drop, tuned.wd, tuned.plr_sigma) == (0.1, 0.15, 0.02, 0.1)

@@ -101,6 +101,24 @@ def test_diagnosis(pairs, diagnosis):
     assert found == diagnosis and advice
 
 
+@pytest.mark.parametrize(
+    ("val", "diagnosis"),
+    [
+        ([0.7, 0.52, 0.47, 0.47], "converged"),
+        ([0.7, 0.62, 0.55], "underfitting"),
+        ([0.6, 0.5, 0.58, 0.7], "overfitting"),
+        ([0.7, 2.5, 9.5], "diverging"),
+        ([0.7, float("nan")], "diverging"),
+        ([0.7], "too short to tell"),
+    ],
+)
+def test_diagnosis_from_the_validation_loss_alone(val, diagnosis):
+    """pytabkit's RealMLP logs its validation loss only: the curve is read without a training loss."""
+    history = [EpochLoss(epoch=i + 1, train_loss=None, val_loss=v) for i, v in enumerate(val)]
+    found, advice = diagnose(history)
+    assert found == diagnosis and advice and ("training loss kept" not in advice)
+
+
 def test_device_choice():
     assert resolve_device("cpu") == "cpu"
     import torch

@@ -20,6 +20,40 @@ def test_both_sides_get_as_many_trials_as_the_slower_side_affords():
     assert MIN_TRIALS > 1
 
 
+class _Lowest:
+    """A stand-in for an Optuna trial that picks each range's low end and each list's first choice."""
+
+    def suggest_float(self, name, low, high, **kwargs):
+        return low
+
+    suggest_int = suggest_float
+
+    def suggest_categorical(self, name, choices):
+        return choices[0]
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_every_search_space_sets_parameters_its_model_has(task, mixed_frame):
+    """A search space naming a parameter the model does not take fails only when --preset thorough tunes it (TabM's
+    did: its learning rate was invisible to set_params); the tuned model keeps the values when cloned."""
+    from sklearn.base import clone
+
+    from dladvisor.benchmark import BuildContext, feature_spec, list_candidates
+    from dladvisor.benchmark._tuning import with_params
+
+    dataset = load_dataset(mixed_frame, target="label")
+    features = feature_spec(profile_dataset(dataset), dataset)
+    ctx = BuildContext(task=task, n_classes=2, features=features, seed=0, n_jobs=1)
+    spaces = [s for s in list_candidates(task) if s.search_space is not None]
+    assert {"xgboost", "lightgbm", "catboost", "mlp", "tabm", "realmlp"} <= {s.name for s in spaces}
+    for spec in spaces:
+        params = spec.search_space(_Lowest())
+        model = clone(with_params(spec.factory(ctx), params))
+        step = model.steps[-1][1] if hasattr(model, "steps") else model
+        assert {k: step.get_params()[k] for k in params} == params, spec.name
+        assert getattr(step, "task", task) == task, spec.name
+
+
 @pytest.fixture(scope="module")
 def thorough(cancer_frame):
     dataset = load_dataset(cancer_frame, target="diagnosis")

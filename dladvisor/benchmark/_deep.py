@@ -9,6 +9,7 @@ few real steps first, the training loop, and prediction.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import time
 
@@ -28,6 +29,18 @@ class TorchEstimator(BaseEstimator):
     """Base class; parameters are the ones every deep candidate shares."""
 
     lr_schedule = True  # linear warm-up and decay; False: a constant learning rate
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The parameters of every `__init__` up the class tree. Subclasses take their own and pass the shared ones
+        on through **kwargs; scikit-learn reads only the subclass's signature, so without this `get_params`,
+        `set_params` (Optuna's trials) and `clone` would not see the learning rate, the task or the device."""
+        names = set()
+        for klass in cls.__mro__:
+            if issubclass(klass, TorchEstimator) and "__init__" in vars(klass):
+                names.update(p.name for p in inspect.signature(klass.__init__).parameters.values()
+                             if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+        return sorted(names)
 
     def __init__(
         self, *, task: str = "binary", n_classes: int = 2, device: str = "cpu", max_seconds: float = math.inf,

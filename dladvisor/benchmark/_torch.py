@@ -20,7 +20,7 @@ Diagnosis = Literal["converged", "underfitting", "overfitting", "diverging", "to
 
 class EpochLoss(Frozen):
     epoch: int
-    train_loss: float
+    train_loss: float | None  # None where the training loop logs only the validation loss (pytabkit's RealMLP)
     val_loss: float
 
 
@@ -267,33 +267,38 @@ def _batch_len(batch) -> int:
 
 
 def diagnose(history: list[EpochLoss] | tuple[EpochLoss, ...]) -> tuple[Diagnosis, str]:
-    """Read the loss curves the way a practitioner would, and say what to try."""
+    """Read the loss curves the way a practitioner would, and say what to try. A history with validation losses
+    only (no training loss logged) is read from the validation curve alone."""
     if not history:
         return "too short to tell", "No epoch finished inside the time budget; raise --time-budget or use a GPU."
-    train = [h.train_loss for h in history]
     val = [h.val_loss for h in history]
-    if not all(map(math.isfinite, train + val)) or train[-1] > train[0] * 1.5:
+    train = [h.train_loss for h in history] if all(h.train_loss is not None for h in history) else None
+    # without a training loss, a validation loss that never went below its first epoch's and grew half again
+    rising = train[-1] > train[0] * 1.5 if train else min(val) >= val[0] and val[-1] > val[0] * 1.5
+    if not all(map(math.isfinite, (train or []) + val)) or rising:
         return "diverging", (
-            "The training loss grew: lower the learning rate (try 3-10x smaller) and check the inputs and labels "
-            "for errors or extreme values."
+            f"The {'training' if train else 'validation'} loss grew: lower the learning rate (try 3-10x smaller) and "
+            "check the inputs and labels for errors or extreme values."
         )
     if len(history) < 2:
         return "too short to tell", (
             "Only one epoch fitted in the budget, so convergence is unknown; give it more time (--time-budget) or "
             "a GPU (--device cuda)."
         )
-    best = min(range(len(val)), key=val.__getitem__)
-    gap = val[-1] - train[-1]
+    best = max(i for i, v in enumerate(val) if v == min(val))  # the last of tied epochs, as pytabkit keeps
+    gap = val[-1] - train[-1] if train else math.inf  # no training loss: the validation curve alone decides
     if best < len(val) - 1 and val[-1] > val[best] * 1.05 and gap > 0:
         return "overfitting", (
-            f"Validation loss was best at epoch {best + 1} and then rose while training loss kept falling: early "
+            f"Validation loss was best at epoch {best + 1} and then rose"
+            f"{' while training loss kept falling' if train else ''}: early "
             "stopping kept the best epoch; more data, stronger regularisation (weight decay, dropout) or fewer "
             "trainable layers (the frozen step) would help."
         )
-    improving = val[-1] < val[-2] - 1e-3 and train[-1] < train[-2] - 1e-3
+    improving = val[-1] < val[-2] - 1e-3 and (train is None or train[-1] < train[-2] - 1e-3)
     if improving:
         return "underfitting", (
-            "Both losses were still falling when training stopped: more epochs or a larger time budget (or a GPU) "
-            "should improve the score; a slightly higher learning rate may also help."
+            f"{'Both losses were' if train else 'The validation loss was'} still falling when training stopped: more "
+            "epochs or a larger time budget (or a GPU) should improve the score; a slightly higher learning rate may "
+            "also help."
         )
     return "converged", "Losses levelled off: training ran long enough for this data; more gains need more data."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import time
 
 import numpy as np
@@ -22,6 +24,14 @@ def _tabm_space(trial) -> dict:
     return {"learning_rate": trial.suggest_float("learning_rate", 5e-4, 5e-3, log=True),
             "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-3, log=True),
             "dropout": trial.suggest_float("dropout", 0.0, 0.3)}
+
+
+def _realmlp_space(trial) -> dict:
+    """Part of the authors' RealMLP search space (pytabkit's HPO: Holzmüller et al., NeurIPS 2024, appendix)."""
+    return {"lr": trial.suggest_float("lr", 2e-2, 3e-1, log=True),
+            "p_drop": trial.suggest_categorical("p_drop", [0.0, 0.15, 0.3]),
+            "wd": trial.suggest_categorical("wd", [0.0, 2e-2]),
+            "plr_sigma": trial.suggest_float("plr_sigma", 0.05, 0.5, log=True)}
 
 
 @register_candidate(
@@ -144,7 +154,7 @@ class TabMEnsemble(MatrixEstimator):
 
 @register_candidate(
     "realmlp", label="RealMLP (tabular, from scratch)", family="deep", complexity=6, modality="tabular",
-    ladder_step="from scratch", parallel_folds=True, exportable=False,
+    search_space=_realmlp_space, ladder_step="from scratch", parallel_folds=True, exportable=False,
     tuning="the authors' tuned defaults (pytabkit RealMLP-TD), log-loss for early stopping, no label smoothing; "
     "epochs fitted to the time budget (the schedule spans them)",
     description="RealMLP (the pytabkit package, Holzmüller et al., NeurIPS 2024): an MLP with robust scaling and "
@@ -174,13 +184,19 @@ class RealMLP(BaseEstimator):
     what `max_seconds` allows, timed on a one-epoch probe fit."""
 
     def __init__(self, task: str = "binary", device: str = "cpu", max_seconds: float = float("inf"), n_jobs: int = 1,
-                 n_categorical: int = 0, seed: int = 0):
+                 n_categorical: int = 0, seed: int = 0, lr: float | None = None, p_drop: float | None = None,
+                 wd: float | None = None, plr_sigma: float | None = None):
         self.task = task
         self.device = device
         self.max_seconds = max_seconds
         self.n_jobs = n_jobs
         self.n_categorical = n_categorical
         self.seed = seed
+        # None: RealMLP-TD's default; set by --preset thorough's search (`_realmlp_space`)
+        self.lr = lr
+        self.p_drop = p_drop
+        self.wd = wd
+        self.plr_sigma = plr_sigma
 
     def _frame(self, X):
         import pandas as pd
@@ -192,11 +208,13 @@ class RealMLP(BaseEstimator):
             frame[f"x{j}"] = codes.astype("category")
         return frame
 
-    def _model(self, epochs: int):
+    def _model(self, epochs: int, verbosity: int = 0):
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
+        tuned = {k: v for k, v in dict(lr=self.lr, p_drop=self.p_drop, wd=self.wd, plr_sigma=self.plr_sigma).items()
+                 if v is not None}
         common = dict(n_epochs=epochs, device=self.device, n_threads=self.n_jobs, random_state=self.seed,
-                      verbosity=0)
+                      verbosity=verbosity, **tuned)
         if self.task == "regression":
             return RealMLP_TD_Regressor(**common)
         return RealMLP_TD_Classifier(**common, use_ls=False, val_metric_name="cross_entropy")
@@ -218,26 +236,31 @@ class RealMLP(BaseEstimator):
             epochs = int(np.clip(left * 0.8 / per_epoch, REALMLP_MIN_EPOCHS, REALMLP_EPOCHS))
             if left < REALMLP_MIN_EPOCHS * per_epoch:  # no time for more: the probe is the model
                 self.model_, self.epochs_ = probe, 1
-                return self._fitted(len(frame), started)
-        self.model_, self.epochs_ = self._model(epochs).fit(frame, y), epochs
-        return self._fitted(len(frame), started)
+                return self._fitted(len(frame), started, history=())
+        # pytabkit logs each epoch's validation loss (the early-stopping metric on its own inner split) to stdout
+        # at verbosity 2, and nowhere else; its training loss is not logged.
+        with contextlib.redirect_stdout(io.StringIO()) as log:
+            self.model_, self.epochs_ = self._model(epochs, verbosity=2).fit(frame, y), epochs
+        return self._fitted(len(frame), started, history=_epoch_losses(log.getvalue()))
 
-    def _fitted(self, rows: int, started: float):
-        from dladvisor.benchmark._torch import TrainingLog
+    def _fitted(self, rows: int, started: float, history: tuple):
+        from dladvisor.benchmark._torch import TrainingLog, diagnose
 
         # Epochs cut to the budget count as a time-budget stop, so the report marks the comparison provisional the
-        # way it does for a starved torch model. pytabkit's loop reports no per-epoch losses, so there is no curve.
+        # way it does for a starved torch model.
         cut = self.epochs_ < REALMLP_EPOCHS
         seconds = time.perf_counter() - started
+        diagnosis, advice = diagnose(history)
+        val = [h.val_loss for h in history]
+        # pytabkit keeps the last of the epochs tied for the best validation loss
+        best = max(i for i, v in enumerate(val) if v == min(val)) + 1 if val else self.epochs_
         self.training_log_ = TrainingLog(
             device=self.device, rows_available=rows, rows_used=rows, epochs_run=self.epochs_,
-            best_epoch=self.epochs_, batch_size=REALMLP_BATCH_SIZE, seconds=round(seconds, 2), history=(),
+            best_epoch=best, batch_size=REALMLP_BATCH_SIZE, seconds=round(seconds, 2), history=history,
             stopped_because=(f"time budget: {self.epochs_} of RealMLP-TD's {REALMLP_EPOCHS} epochs fitted its share"
                              if cut else f"completed RealMLP-TD's {REALMLP_EPOCHS}-epoch schedule"),
-            diagnosis="no loss curve", samples_per_second=round(rows * self.epochs_ / max(seconds, 1e-9), 2),
-            advice="pytabkit's training loop reports no per-epoch losses; " + (
-                "give it its full schedule with a larger --time-budget or --device cuda." if cut else
-                "it ran its full schedule."),
+            diagnosis=diagnosis, samples_per_second=round(rows * self.epochs_ / max(seconds, 1e-9), 2),
+            advice=advice,
         )
         self.n_features_in_ = getattr(self.model_, "n_features_in_", None)
         if hasattr(self.model_, "classes_"):
@@ -251,6 +274,17 @@ class RealMLP(BaseEstimator):
     def predict_proba(self, X):
         with _quiet_lightning():
             return np.asarray(self.model_.predict_proba(self._frame(X)))
+
+
+_EPOCH_LINE = re.compile(r"^Epoch (\d+)/\d+: val \S+ = (\S+)$", re.MULTILINE)
+
+
+def _epoch_losses(log: str) -> tuple:
+    """pytabkit's verbosity-2 log ("Epoch 3/16: val cross_entropy = 0.301245") as validation-only epoch losses."""
+    from dladvisor.benchmark._torch import EpochLoss
+
+    return tuple(EpochLoss(epoch=int(epoch), train_loss=None, val_loss=round(float(value), 5))
+                 for epoch, value in _EPOCH_LINE.findall(log))
 
 
 @contextlib.contextmanager

@@ -244,7 +244,11 @@ def _loss_curves(runs, path: Path) -> Path:
     for ax, run in zip(axes[0], runs, strict=True):
         log = run.training[0]
         epochs = [h.epoch for h in log.history]
-        ax.plot(epochs, [h.train_loss for h in log.history], "o-", color=HIGHLIGHT, label="training")
+        if all(h.train_loss is not None for h in log.history):
+            ax.plot(epochs, [h.train_loss for h in log.history], "o-", color=HIGHLIGHT, label="training")
+        else:  # pytabkit's RealMLP logs its validation loss only
+            ax.text(0.98, 0.98, "validation loss only\n(training loss not logged)", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=7, color=MUTED)
         ax.plot(epochs, [h.val_loss for h in log.history], "s--", color=BASELINE, label="validation")
         if log.best_epoch:
             ax.axvline(log.best_epoch, color=MUTED, linewidth=1, linestyle=":", label="best epoch")
