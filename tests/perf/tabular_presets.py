@@ -130,8 +130,8 @@ def main() -> None:
             for c in row["candidates"]:
                 score = f"{c['mean']:.4f} ({c['ci'][0]:.4f}-{c['ci'][1]:.4f})" if c["mean"] is not None else c["status"]
                 print(f"  | {c['name']} | {c['family']} | {score} | {c['fit_seconds']} s |", flush=True)
-            if c["name"].endswith("_tuned"):
-                print(f"    {c['name']}: {c['tuning']}", flush=True)
+                if c["name"].endswith("_tuned"):
+                    print(f"    {c['name']}: {c['tuning']}", flush=True)
         if args.autogluon:
             reference = autogluon(args.autogluon, csv, TARGETS[table], row["metric"], args.out)
             with results.open("a") as handle:
