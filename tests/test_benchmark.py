@@ -227,6 +227,22 @@ def test_bootstrap_auc_by_row_weights_equals_scikit_learn_on_the_resample():
         assert auc(weights) == pytest.approx(roc_auc_score(y[sample], score[sample]), abs=1e-12)
 
 
+def test_realmlp_epoch_log_keeps_padded_nan_and_inf_epochs():
+    """pytabkit pads its values to six characters: a diverging epoch ("=    nan") must reach the diagnosis."""
+    import math
+
+    from dladvisor.benchmark.mlp import _epoch_losses
+
+    log = ("Columns classified as continuous: ['a']\nEpoch 1/4: val cross_entropy = 0.693100\n"
+           "Epoch 2/4: val cross_entropy =    nan\nEpoch 3/4: val cross_entropy =    inf\n"
+           "Epoch 4/4: val cross_entropy = 12.500000\n")
+    history = _epoch_losses(log)
+    assert [h.epoch for h in history] == [1, 2, 3, 4] and math.isnan(history[1].val_loss)
+    from dladvisor.benchmark._torch import diagnose
+
+    assert diagnose(history)[0] == "diverging"
+
+
 def test_realmlp_says_when_its_epochs_were_cut_to_the_budget(cancer_frame):
     """An epoch-starved RealMLP must count as stopped by the time budget, as a starved torch model does, so the
     verdict that compares with it is marked provisional."""
@@ -244,6 +260,6 @@ def test_realmlp_says_when_its_epochs_were_cut_to_the_budget(cancer_frame):
     assert full.diagnosis in ("converged", "overfitting", "underfitting")
     starved = RealMLP(max_seconds=0.5).fit(X, y).training_log_
     assert starved.epochs_run < REALMLP_EPOCHS and starved.stopped_because.startswith("time budget")
-    assert len(starved.history) == (0 if starved.epochs_run == 1 else starved.epochs_run)
+    assert len(starved.history) == starved.epochs_run  # the one-epoch probe's log too, when it is the model
     tuned = RealMLP(max_seconds=3, lr=0.1, p_drop=0.15, wd=0.02, plr_sigma=0.1).fit(X, y).model_  # thorough's knobs
     assert (tuned.lr, tuned.p_drop, tuned.wd, tuned.plr_sigma) == (0.1, 0.15, 0.02, 0.1)

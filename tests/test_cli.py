@@ -384,7 +384,7 @@ def test_sigterm_stops_a_run_within_seconds(cancer_csv, tmp_path):
     sent = time.perf_counter()
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and time.perf_counter() - sent < 10
+    assert process.returncode == 130 and time.perf_counter() - sent < 6  # no wait for workers still importing
     assert "interrupted" in err and not out.exists()
 
 

@@ -321,9 +321,16 @@ def run_benchmark(
                if device != "cuda" and parallel and executor.name == "local" else None)
     try:
         device = resolve_device(device)
-    finally:
         if warming is not None:
-            list(warming)  # the workers are up (and an unusable --device leaves no task behind)
+            list(warming)  # the workers are up
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while they import: stop them rather than wait for the imports
+        if warming is not None:
+            _stop_workers()
+        raise
+    except BaseException:
+        if warming is not None:
+            list(warming)  # an unusable --device leaves no task behind
+        raise
     if device == "cpu" and any(s.is_deep for s in specs):
         import torch
 
@@ -698,6 +705,15 @@ def _start_workers(workers: int, deep: bool):
 
     return Parallel(n_jobs=workers, return_as="generator_unordered")(
         delayed(_import_models)(deep) for _ in range(workers))
+
+
+def _stop_workers() -> None:
+    """Kill joblib's reusable fold workers now (an interrupted run), rather than let exit wait for their work."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)  # loky's one reusable executor, once made
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 def _import_models(deep: bool) -> None:

@@ -294,7 +294,9 @@ def diagnose(history: list[EpochLoss] | tuple[EpochLoss, ...]) -> tuple[Diagnosi
             "stopping kept the best epoch; more data, stronger regularisation (weight decay, dropout) or fewer "
             "trainable layers (the frozen step) would help."
         )
-    improving = val[-1] < val[-2] - 1e-3 and (train is None or train[-1] < train[-2] - 1e-3)
+    # falling by more than 0.1% of the loss (at least 1e-3): RealMLP's regression loss is an RMSE in target units
+    improving = val[-1] < val[-2] - 1e-3 * max(abs(val[-2]), 1.0) and (
+        train is None or train[-1] < train[-2] - 1e-3 * max(abs(train[-2]), 1.0))
     if improving:
         return "underfitting", (
             f"{'Both losses were' if train else 'The validation loss was'} still falling when training stopped: more "

@@ -230,15 +230,17 @@ class RealMLP(BaseEstimator):
         if REALMLP_SETUP_SECONDS + len(frame) * REALMLP_EPOCHS * REALMLP_SECONDS_PER_ROW_EPOCH > self.max_seconds:
             self._model(1)  # the first import of pytabkit (Lightning) is not an epoch
             timer = time.perf_counter()
-            probe = self._model(1).fit(frame, y)
+            with contextlib.redirect_stdout(io.StringIO()) as probe_log:
+                probe = self._model(1, verbosity=2).fit(frame, y)
             per_epoch = time.perf_counter() - timer  # an overestimate: it carries the per-fit set-up too
             left = self.max_seconds - (time.perf_counter() - started)
             epochs = int(np.clip(left * 0.8 / per_epoch, REALMLP_MIN_EPOCHS, REALMLP_EPOCHS))
             if left < REALMLP_MIN_EPOCHS * per_epoch:  # no time for more: the probe is the model
                 self.model_, self.epochs_ = probe, 1
-                return self._fitted(len(frame), started, history=())
+                return self._fitted(len(frame), started, history=_epoch_losses(probe_log.getvalue()))
         # pytabkit logs each epoch's validation loss (the early-stopping metric on its own inner split) to stdout
-        # at verbosity 2, and nowhere else; its training loss is not logged.
+        # at verbosity 2, and nowhere else; its training loss is not logged. The redirect is process-wide: fine in
+        # the CLI (the progress display writes to stderr; parallel folds run in worker processes).
         with contextlib.redirect_stdout(io.StringIO()) as log:
             self.model_, self.epochs_ = self._model(epochs, verbosity=2).fit(frame, y), epochs
         return self._fitted(len(frame), started, history=_epoch_losses(log.getvalue()))
@@ -252,8 +254,9 @@ class RealMLP(BaseEstimator):
         seconds = time.perf_counter() - started
         diagnosis, advice = diagnose(history)
         val = [h.val_loss for h in history]
+        finite = [v for v in val if np.isfinite(v)]
         # pytabkit keeps the last of the epochs tied for the best validation loss
-        best = max(i for i, v in enumerate(val) if v == min(val)) + 1 if val else self.epochs_
+        best = max(i for i, v in enumerate(val) if v == min(finite)) + 1 if finite else self.epochs_
         self.training_log_ = TrainingLog(
             device=self.device, rows_available=rows, rows_used=rows, epochs_run=self.epochs_,
             best_epoch=best, batch_size=REALMLP_BATCH_SIZE, seconds=round(seconds, 2), history=history,
@@ -276,14 +279,15 @@ class RealMLP(BaseEstimator):
             return np.asarray(self.model_.predict_proba(self._frame(X)))
 
 
-_EPOCH_LINE = re.compile(r"^Epoch (\d+)/\d+: val \S+ = (\S+)$", re.MULTILINE)
+# pytabkit writes the value as {:6.6f}: "nan" and "inf" come padded ("=    nan")
+_EPOCH_LINE = re.compile(r"^Epoch (\d+)/\d+: val \S+ =\s*(\S+)$", re.MULTILINE)
 
 
 def _epoch_losses(log: str) -> tuple:
     """pytabkit's verbosity-2 log ("Epoch 3/16: val cross_entropy = 0.301245") as validation-only epoch losses."""
     from dladvisor.benchmark._torch import EpochLoss
 
-    return tuple(EpochLoss(epoch=int(epoch), train_loss=None, val_loss=round(float(value), 5))
+    return tuple(EpochLoss(epoch=int(epoch), train_loss=None, val_loss=float(value))
                  for epoch, value in _EPOCH_LINE.findall(log))
 
 

@@ -256,7 +256,10 @@ def _loss_curves(runs, path: Path) -> Path:
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0][0].legend(frameon=False, fontsize=9)
+    # the legend where every line is drawn: a panel with a training curve if there is one
+    legend_at = next((ax for ax, run in zip(axes[0], runs, strict=True)
+                      if all(h.train_loss is not None for h in run.training[0].history)), axes[0][0])
+    legend_at.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
