@@ -24,7 +24,7 @@ from dladvisor.playbooks import Playbook
 from dladvisor.profile import DatasetProfile
 from dladvisor.recommend import Recommendation
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: a loss-curve epoch's train_loss may be null (RealMLP logs validation only)
 # JSON keys whose values are measured timings or memory: they differ between runs of the same seed.
 VOLATILE_KEYS = frozenset({
     "timing", "cost", "created_at", "wall_seconds", "seconds", "samples_per_second", "ms_per_row", "compile_seconds",

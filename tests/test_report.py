@@ -61,7 +61,7 @@ def test_report_has_the_sections_a_reviewer_needs(assessment, tmp_path):
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown):
         assert (out / image).stat().st_size > 1000, image
     facts = json.loads((out / "report.json").read_text())
-    assert facts["run"]["schema_version"] == "1.0" and facts["run"]["seed"] == 0
+    assert facts["run"]["schema_version"] == "1.1" and facts["run"]["seed"] == 0
     assert facts["dataset"]["fingerprint"].startswith("sha256:")
     assert {"scikit-learn", "xgboost"} <= set(facts["run"]["libraries"])
     assert facts["recommendation"]["candidate"] in {c["name"] for c in facts["benchmark"]["candidates"]}
