@@ -129,3 +129,10 @@ def test_device_choice():
             resolve_device("cuda")
     with pytest.raises(UserError, match="Unknown --device"):
         resolve_device("tpu")
+
+
+def test_the_advice_names_the_epoch_the_training_kept():
+    # Two epochs tie for the lowest validation loss; the loop kept the first (it needs a real improvement).
+    history = _history([(0.7, 0.6), (0.4, 0.5), (0.3, 0.5), (0.1, 0.7)])
+    assert "best at epoch 2" in diagnose(history, best_epoch=2)[1]
+    assert "best at epoch 3" in diagnose(history)[1]  # unnamed: the last of the tied epochs

@@ -240,7 +240,7 @@ def train(
     if best_state is not None:
         model.load_state_dict(best_state)
     seconds = time.perf_counter() - started
-    diagnosis, advice = diagnose(history)
+    diagnosis, advice = diagnose(history, best_epoch)
     return TrainingLog(
         device=device, rows_available=rows_available, rows_used=rows_used, epochs_run=len(history),
         best_epoch=best_epoch, batch_size=batch_size, stopped_because=stopped, seconds=round(seconds, 2),
@@ -266,9 +266,10 @@ def _batch_len(batch) -> int:
     return len(batch[1])
 
 
-def diagnose(history: list[EpochLoss] | tuple[EpochLoss, ...]) -> tuple[Diagnosis, str]:
+def diagnose(history: list[EpochLoss] | tuple[EpochLoss, ...], best_epoch: int | None = None) -> tuple[Diagnosis, str]:
     """Read the loss curves the way a practitioner would, and say what to try. A history with validation losses
-    only (no training loss logged) is read from the validation curve alone."""
+    only (no training loss logged) is read from the validation curve alone. `best_epoch`: the epoch the training
+    kept (1-based), so the advice names the same one as the log; else the last of the lowest validation losses."""
     if not history:
         return "too short to tell", "No epoch finished inside the time budget; raise --time-budget or use a GPU."
     val = [h.val_loss for h in history]
@@ -285,7 +286,7 @@ def diagnose(history: list[EpochLoss] | tuple[EpochLoss, ...]) -> tuple[Diagnosi
             "Only one epoch fitted in the budget, so convergence is unknown; give it more time (--time-budget) or "
             "a GPU (--device cuda)."
         )
-    best = max(i for i, v in enumerate(val) if v == min(val))  # the last of tied epochs, as pytabkit keeps
+    best = best_epoch - 1 if best_epoch else max(i for i, v in enumerate(val) if v == min(val))
     gap = val[-1] - train[-1] if train else math.inf  # no training loss: the validation curve alone decides
     if best < len(val) - 1 and val[-1] > val[best] * 1.05 and gap > 0:
         return "overfitting", (

@@ -252,11 +252,11 @@ class RealMLP(BaseEstimator):
         # way it does for a starved torch model.
         cut = self.epochs_ < REALMLP_EPOCHS
         seconds = time.perf_counter() - started
-        diagnosis, advice = diagnose(history)
         val = [h.val_loss for h in history]
         finite = [v for v in val if np.isfinite(v)]
         # pytabkit keeps the last of the epochs tied for the best validation loss
         best = max(i for i, v in enumerate(val) if v == min(finite)) + 1 if finite else self.epochs_
+        diagnosis, advice = diagnose(history, best if finite else None)
         self.training_log_ = TrainingLog(
             device=self.device, rows_available=rows, rows_used=rows, epochs_run=self.epochs_,
             best_epoch=best, batch_size=REALMLP_BATCH_SIZE, seconds=round(seconds, 2), history=history,
