@@ -15,7 +15,7 @@ from typing import Literal
 from dladvisor._frozen import Frozen
 from dladvisor.errors import UserError
 
-Diagnosis = Literal["converged", "underfitting", "overfitting", "diverging", "too short to tell", "no loss curve"]
+Diagnosis = Literal["converged", "underfitting", "overfitting", "diverging", "too short to tell"]
 
 
 class EpochLoss(Frozen):

@@ -244,15 +244,13 @@ def _loss_curves(runs, path: Path) -> Path:
     for ax, run in zip(axes[0], runs, strict=True):
         log = run.training[0]
         epochs = [h.epoch for h in log.history]
-        if all(h.train_loss is not None for h in log.history):
+        with_training = all(h.train_loss is not None for h in log.history)  # pytabkit's RealMLP: validation only
+        if with_training:
             ax.plot(epochs, [h.train_loss for h in log.history], "o-", color=HIGHLIGHT, label="training")
-        else:  # pytabkit's RealMLP logs its validation loss only
-            ax.text(0.98, 0.98, "validation loss only\n(training loss not logged)", transform=ax.transAxes,
-                    ha="right", va="top", fontsize=7, color=MUTED)
         ax.plot(epochs, [h.val_loss for h in log.history], "s--", color=BASELINE, label="validation")
         if log.best_epoch:
             ax.axvline(log.best_epoch, color=MUTED, linewidth=1, linestyle=":", label="best epoch")
-        ax.set_title(f"{run.label}\n{log.diagnosis}", fontsize=9)
+        ax.set_title(f"{run.label}\n{log.diagnosis}{'' if with_training else ' (validation loss only)'}", fontsize=9)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.spines[["top", "right"]].set_visible(False)
